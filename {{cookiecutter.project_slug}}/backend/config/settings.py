@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "rest_framework.authtoken",
+    "rxdjango",
     "accounts",
 {%- if cookiecutter.include_example_app == 'y' %}
     "board",
@@ -126,7 +127,11 @@ MONGO_STATE_DB = env("MONGO_STATE_DB", default="{{ cookiecutter.project_slug }}_
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {
+            # channels-redis waits up to 5 s in BZPOPMIN, and redis-py 8 also times reads out
+            # after 5 s by default, so the read timeout must be longer than the wait.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+        },
     },
 }
 

@@ -1,0 +1,1 @@
+"""Benchmarks of the live-state layer: scripts that print tables, not tests."""

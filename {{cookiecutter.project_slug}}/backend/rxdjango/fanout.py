@@ -1,0 +1,192 @@
+"""Per-process fan-out: one Redis subscription per topic, one write loop over local sockets.
+
+A change is encoded to its frame once and published once per anchor. Every server process
+subscribes to the topics its sockets need and writes the same frame to each of them,
+instead of one channel-layer message per connection.
+
+A published message is `target + b"\\n" + frame`, where target is empty for every socket of
+the topic, or a user's primary key for frames that only that user may receive.
+"""
+
+import asyncio
+import logging
+import weakref
+
+from rxdjango import conf
+from rxdjango.connections import async_redis, sync_redis
+
+logger = logging.getLogger("rxdjango.fanout")
+
+SEPARATOR = b"\n"
+
+
+def topic_prefix():
+    return f"{conf.get('RX_REDIS_PREFIX')}:fanout"
+
+
+def anchor_topic(channel_key, anchor_id):
+    return f"{topic_prefix()}:{channel_key}:{anchor_id}"
+
+
+def created_topic(channel_key):
+    """Topic that announces new anchors to list channels with auto_update."""
+    return f"{topic_prefix()}:{channel_key}:created"
+
+
+def system_topic():
+    return f"{topic_prefix()}:system"
+
+
+def pack(frame, user_id=None):
+    target = b"" if user_id is None else str(user_id).encode()
+    return target + SEPARATOR + (frame.encode() if isinstance(frame, str) else frame)
+
+
+def publish(topic, frame, user_id=None):
+    """Publish a frame from synchronous code (signal handlers, management commands)."""
+    sync_redis().publish(topic, pack(frame, user_id))
+
+
+async def apublish(topic, frame, user_id=None):
+    await async_redis().publish(topic, pack(frame, user_id))
+
+
+class FanoutHub:
+    """Sockets of this process per topic, fed by one Redis pub/sub connection.
+
+    A socket is any object with `user_key` (str, the user's pk), `deliver(topic, frame)`
+    (async, writes one frame) and, for the created topic, `anchor_created(anchor_id)`.
+    """
+
+    def __init__(self):
+        self.topics = {}
+        self.pubsub = None
+        self.listener = None
+        self.confirmations = {}
+        self.lock = asyncio.Lock()
+
+    async def join(self, topic, socket):
+        """Add a socket to a topic; returns once Redis has confirmed the subscription."""
+        async with self.lock:
+            sockets = self.topics.get(topic)
+            if sockets is None:
+                sockets = self.topics[topic] = set()
+                self.confirmations[topic] = asyncio.get_running_loop().create_future()
+                await self.ensure_listening()
+                await self.pubsub.subscribe(topic)
+            sockets.add(socket)
+            confirmed = self.confirmations.get(topic)
+        if confirmed is not None:
+            await asyncio.wait_for(asyncio.shield(confirmed), timeout=10)
+
+    async def leave(self, topic, socket):
+        async with self.lock:
+            sockets = self.topics.get(topic)
+            if sockets is None:
+                return
+            sockets.discard(socket)
+            if sockets:
+                return
+            del self.topics[topic]
+            if self.pubsub is not None:
+                await self.pubsub.unsubscribe(topic)
+
+    async def ensure_listening(self):
+        if self.pubsub is None:
+            self.pubsub = async_redis().pubsub()
+        if self.listener is None or self.listener.done():
+            self.listener = asyncio.get_running_loop().create_task(self.listen(), name="rxdjango-fanout")
+
+    async def listen(self):
+        while True:
+            try:
+                if not self.pubsub.subscribed:
+                    await asyncio.sleep(0.05)
+                    continue
+                message = await self.pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Reading from Redis pub/sub failed; retrying in 1 s")
+                await asyncio.sleep(1)
+                continue
+            if message is None:
+                continue
+            await self.handle(message)
+
+    async def handle(self, message):
+        topic = message["channel"]
+        if isinstance(topic, bytes):
+            topic = topic.decode()
+        kind = message["type"]
+
+        if kind == "subscribe":
+            confirmed = self.confirmations.pop(topic, None)
+            if confirmed is not None and not confirmed.done():
+                confirmed.set_result(True)
+            return
+        if kind != "message":
+            return
+
+        target, _, frame = message["data"].partition(SEPARATOR)
+        sockets = self.topics.get(topic)
+        if not sockets:
+            return
+        if topic.endswith(":created"):
+            for socket in list(sockets):
+                socket.anchor_created(frame.decode())
+            return
+        await self.deliver(topic, sockets, target.decode(), frame.decode())
+
+    async def deliver(self, topic, sockets, target, frame):
+        """Write one frame to every socket of a topic, or only to the target user's sockets."""
+        for socket in list(sockets):
+            if target and socket.user_key != target:
+                continue
+            try:
+                await socket.deliver(topic, frame)
+            except Exception:
+                logger.exception("Writing a frame to connection %s failed", getattr(socket, "connection_id", "?"))
+
+    async def close(self):
+        if self.listener is not None:
+            self.listener.cancel()
+            try:
+                await self.listener
+            except (asyncio.CancelledError, Exception):
+                pass
+        if self.pubsub is not None:
+            await self.pubsub.aclose()
+        self.topics.clear()
+
+
+_hubs = weakref.WeakKeyDictionary()
+
+
+def get_hub():
+    """Return this event loop's hub; daphne runs one loop per process."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = FanoutHub()
+        _hubs[loop] = hub
+    return hub
+
+
+def transport_buffer_size(send):
+    """Bytes waiting in the server's outgoing buffer of a connection, or 0 when unknown.
+
+    Daphne passes each application a `functools.partial(handle_reply, protocol)` as its send
+    callable; the protocol's Twisted transport keeps unsent bytes in `dataBuffer` (from
+    `offset`) and `_tempDataBuffer`.
+    """
+    # NOTE: this reads Twisted internals and only works under daphne; other servers report 0,
+    # so their sockets are never closed for a full buffer.
+    protocol = getattr(send, "args", (None,))[0] if getattr(send, "args", None) else None
+    transport = getattr(protocol, "transport", None)
+    if transport is None:
+        return 0
+    try:
+        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    except AttributeError:
+        return 0

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from .channels import OptimizedProjectChannel, ProjectChannel, ProjectListChannel
+
+websocket_urlpatterns = [
+    path("ws/project/<int:project_id>/", ProjectChannel.as_asgi()),
+    path("ws/optimized/<int:project_id>/", OptimizedProjectChannel.as_asgi()),
+    path("ws/projects/", ProjectListChannel.as_asgi()),
+]
