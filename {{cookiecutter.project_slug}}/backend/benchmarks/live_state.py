@@ -163,7 +163,13 @@ def milliseconds(seconds):
     return f"{seconds * 1000:.1f}"
 
 
-async def measure(arguments, base_url, token, anchors):
+def server_rss(pid):
+    import psutil
+
+    return psutil.Process(pid).memory_info().rss
+
+
+async def measure(arguments, base_url, token, anchors, server_pid):
     from tests.rxapp.channels import ProjectChannel
 
     print("\n### Initial load until initialStateEnd (ms)\n")
@@ -182,9 +188,10 @@ async def measure(arguments, base_url, token, anchors):
     project, task = anchors[size]
     url = f"{base_url}/ws/project/{project.pk}/"
     print(f"\n### One save() reaching N clients of an anchor of {size:,} instances (ms)\n")
-    print("| clients | first client median | last client median | last client p90 |")
-    print("| ---: | ---: | ---: | ---: |")
+    print("| clients | first client median | last client median | last client p90 | server RSS per client (KiB) |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
     for count in arguments.clients:
+        rss_before = server_rss(server_pid)
         connections = []
         for start in range(0, count, 50):
             connections += await asyncio.gather(*(open_client(url, token) for _ in range(min(50, count - start))))
@@ -195,7 +202,12 @@ async def measure(arguments, base_url, token, anchors):
             lasts.append(last)
         first_median, _ = summary(firsts)
         last_median, last_p90 = summary(lasts)
-        print(f"| {count} | {milliseconds(first_median)} | {milliseconds(last_median)} | {milliseconds(last_p90)} |")
+        # Includes each connection's share of its initial state, sent and released.
+        per_client = (server_rss(server_pid) - rss_before) / count / 1024
+        print(
+            f"| {count} | {milliseconds(first_median)} | {milliseconds(last_median)} | {milliseconds(last_p90)} "
+            f"| {per_client:.0f} |"
+        )
         await asyncio.gather(*(connection.close() for connection in connections))
 
 
@@ -230,7 +242,7 @@ def main():
             print(f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
             print(f"- Python {platform.python_version()}, one daphne process, clients in this process")
             print(f"- repetitions per cell: {arguments.repeat}")
-            asyncio.run(measure(arguments, f"ws://127.0.0.1:{port}", token, anchors))
+            asyncio.run(measure(arguments, f"ws://127.0.0.1:{port}", token, anchors, process.pid))
         except Exception:
             print(f"\nThe benchmark failed; the end of the daphne log follows:\n{log_path.read_text()[-5000:]}")
             raise
