@@ -18,6 +18,8 @@ from rxdjango.connections import async_redis, sync_redis
 logger = logging.getLogger("rxdjango.fanout")
 
 SEPARATOR = b"\n"
+# Seconds to wait for Redis to confirm a subscription before sending an anchor's state.
+SUBSCRIBE_TIMEOUT = 10
 
 
 def topic_prefix():
@@ -75,9 +77,13 @@ class FanoutHub:
                 await self.ensure_listening()
                 await self.pubsub.subscribe(topic)
             sockets.add(socket)
+            await self.ensure_listening()
             confirmed = self.confirmations.get(topic)
         if confirmed is not None:
-            await asyncio.wait_for(asyncio.shield(confirmed), timeout=10)
+            try:
+                await asyncio.wait_for(asyncio.shield(confirmed), timeout=SUBSCRIBE_TIMEOUT)
+            except TimeoutError:
+                logger.warning("Redis did not confirm the subscription to %s within %s s", topic, SUBSCRIBE_TIMEOUT)
 
     async def leave(self, topic, socket):
         async with self.lock:
@@ -112,7 +118,10 @@ class FanoutHub:
                 continue
             if message is None:
                 continue
-            await self.handle(message)
+            try:
+                await self.handle(message)
+            except Exception:
+                logger.exception("Handling a pub/sub message on %s failed", message.get("channel"))
 
     async def handle(self, message):
         topic = message["channel"]
