@@ -30,6 +30,10 @@ def test_backend_suite(project):
     run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project / "backend", env=python_env())
 
 
+def test_generated_typescript_current(project):
+    run(["python", "manage.py", "makefrontend", "--dry-run"], cwd=project / "backend", env=python_env())
+
+
 def test_frontend_lint(frontend):
     run(["npm", "run", "lint"], cwd=frontend)
 

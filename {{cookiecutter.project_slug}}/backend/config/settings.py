@@ -35,6 +35,8 @@ CSRF_TRUSTED_ORIGINS = env.list(
 )
 
 INSTALLED_APPS = [
+    # rxdjango's runserver extends daphne's with --makefrontend, so it is listed first.
+    "rxdjango",
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -45,7 +47,6 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "rest_framework.authtoken",
-    "rxdjango",
     "accounts",
 {%- if cookiecutter.include_example_app == 'y' %}
     "board",
