@@ -195,6 +195,9 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         await self.hub.join(fanout.system_topic(), self)
         if self.channel_class._meta.auto_update:
             await self.hub.join(fanout.created_topic(self.channel_class.channel_key), self)
+        # NOTE: every anchor is resumed from the client's lastUpdate. An anchor that a list
+        # channel shows for the first time on a resumed connection therefore sends only the
+        # instances changed since then; the client does not yet say which anchors it holds.
         for anchor_id in anchors:
             await self.open_anchor(anchor_id, message.last_update)
 
