@@ -107,7 +107,7 @@ def start_daphne(port, log_path):
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
     process.kill()
-    raise SystemExit(f"daphne did not answer /healthz within {SERVER_START_TIMEOUT} s; see {log_path}")
+    raise SystemExit(f"daphne did not respond on /healthz within {SERVER_START_TIMEOUT} s; see {log_path}")
 
 
 async def open_client(url, token):

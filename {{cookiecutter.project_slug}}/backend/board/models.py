@@ -47,7 +47,7 @@ class Task(models.Model):
 
 
 class PrivateNote(models.Model):
-    """A note on a board that only its author sees."""
+    """A note on a board that only its author can read."""
 
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="notes")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="board_notes")

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 
 logger = logging.getLogger("config.health")
 
-# Seconds each service may take to answer before it counts as down.
+# Seconds each service may take to respond before it counts as down.
 CHECK_TIMEOUT = 2
 
 _clients_lock = threading.Lock()
@@ -71,7 +71,7 @@ CHECKS = {
 
 @require_safe
 def healthz(request):
-    """Answer 200 when every service responds, else 503 with the failing ones."""
+    """Return 200 when every service responds, else 503 with the failing ones."""
     checks = {}
     for name, check in CHECKS.items():
         try:

@@ -106,7 +106,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # The built frontend (npm run build) is served from the same origin as the API, so
 # production needs no CORS. WhiteNoise serves its files at the site root; the SPA view
-# in config.urls answers index.html for client-side routes.
+# in config.urls returns index.html for client-side routes.
 FRONTEND_DIST_DIR = env_path("FRONTEND_DIST_DIR", PROJECT_DIR / "frontend" / "dist")
 WHITENOISE_ROOT = FRONTEND_DIST_DIR if FRONTEND_DIST_DIR.is_dir() else None
 WHITENOISE_USE_FINDERS = DEBUG
@@ -136,10 +136,10 @@ CHANNEL_LAYERS = {
     },
 }
 
-# Where makefrontend writes the generated TypeScript interfaces and channel classes.
+# Output folder of makefrontend: the generated TypeScript interfaces and channel classes.
 RX_FRONTEND_DIR = env_path("RX_FRONTEND_DIR", PROJECT_DIR / "frontend" / "src" / "generated")
-# WebSocket base URL baked into the generated channel classes; the browser client
-# replaces it with the page's own origin at run time when served from the same host.
+# WebSocket base URL written into the generated channel classes. In the browser the client
+# uses the page's own origin instead, unless a base URL is passed explicitly.
 RX_WEBSOCKET_URL = env("RX_WEBSOCKET_URL", default="ws://127.0.0.1:8000/ws")
 # Seconds a channel's cache lives after the last client of an anchor disconnects.
 RX_CACHE_TTL = env.int("RX_CACHE_TTL", default=7 * 24 * 60 * 60)

@@ -35,7 +35,7 @@ async def call_hook(function, *args, **kwargs):
 
 
 class ChannelConsumer(AsyncWebsocketConsumer):
-    """Authenticate a connection, stream its anchors' state, and answer its frames."""
+    """Authenticate a connection, stream its anchors' state, and respond to its frames."""
 
     channel_class = None
 
@@ -134,7 +134,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             await self.handle_write(message)
 
     async def reject_frame(self, error):
-        """Answer a malformed frame; close the socket when the client keeps sending them."""
+        """Send an error for a malformed frame, and close the socket when the client keeps sending them."""
         logger.warning(
             "Connection %s (user %s, anchors %s) sent an invalid frame: %s %s",
             self.connection_id,
@@ -158,7 +158,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         self.auth_timer.cancel()
         user = await user_for_token(message.token)
         if user is None:
-            await self.refuse(protocol.UNAUTHORIZED, "invalid or expired token", protocol.CLOSE_AUTH_FAILED)
+            await self.reject_auth(protocol.UNAUTHORIZED, "invalid or expired token", protocol.CLOSE_AUTH_FAILED)
             return
         self.user = user
         self.user_key = str(user.pk)
@@ -169,13 +169,13 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             logger.exception("has_permission of connection %s failed", self.connection_id)
             allowed = False
         if not allowed:
-            await self.refuse(protocol.FORBIDDEN, "permission denied", protocol.CLOSE_FORBIDDEN)
+            await self.reject_auth(protocol.FORBIDDEN, "permission denied", protocol.CLOSE_FORBIDDEN)
             return
 
         channel = self.channel_class(self, user, self.kwargs)
         anchors = await self.initial_anchor_ids(channel)
         if anchors is None:
-            await self.refuse(protocol.NOT_FOUND, "not found", protocol.CLOSE_NOT_FOUND)
+            await self.reject_auth(protocol.NOT_FOUND, "not found", protocol.CLOSE_NOT_FOUND)
             return
         self.channel = channel
 
@@ -195,14 +195,14 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         await self.hub.join(fanout.system_topic(), self)
         if self.channel_class._meta.auto_update:
             await self.hub.join(fanout.created_topic(self.channel_class.channel_key), self)
-        # NOTE: every anchor is resumed from the client's lastUpdate. An anchor that a list
-        # channel shows for the first time on a resumed connection therefore sends only the
-        # instances changed since then; the client does not yet say which anchors it holds.
+        # NOTE: every anchor is resumed from the client's lastUpdate. A list channel's anchor
+        # that is new to a resumed client therefore gets only the instances changed since
+        # then, because the client does not report which anchors it already has.
         for anchor_id in anchors:
             await self.open_anchor(anchor_id, message.last_update)
 
-    async def refuse(self, code, error, close_code):
-        logger.info("Connection %s refused: %s %s (user %s)", self.connection_id, code, error, self.user_key or "-")
+    async def reject_auth(self, code, error, close_code):
+        logger.info("Connection %s rejected: %s %s (user %s)", self.connection_id, code, error, self.user_key or "-")
         await self.send_frame({"type": "auth", "statusCode": code, "error": error})
         await self.close(code=close_code)
 
@@ -237,9 +237,9 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         try:
             tstamp = await self.send_anchor_state(anchor_id, since)
         finally:
-            held = self.loading.pop(topic, [])
+            queued = self.loading.pop(topic, [])
         await self.send_frame({"type": "initialStateEnd", "anchorId": anchor_id, "tstamp": tstamp})
-        for frame in held:
+        for frame in queued:
             await self.write(frame)
 
     async def send_anchor_state(self, anchor_id, since):
@@ -287,7 +287,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         producer = self.read_anchor_in_thread(anchor_id, tstamp, batches)
         try:
             # The database is read in one thread call, because Channels closes the thread's
-            # connection between calls; each batch is cached and sent as soon as it is read,
+            # connection between calls. Each batch is cached and sent as soon as it is read,
             # so waiting clients receive it at once and the loader's lease stays renewed.
             while (batch := await batches.get()) is not None:
                 user_ids = [self.user_id_in(user_layers, flat) for flat in batch]
@@ -318,8 +318,8 @@ class ChannelConsumer(AsyncWebsocketConsumer):
                 loop.call_soon_threadsafe(batches.put_nowait, None)
 
         producer = asyncio.ensure_future(database_sync_to_async(produce)())
-        # A loader that fails while writing stops reading the queue; the error, if any, is
-        # retrieved here so that it is not reported as never retrieved.
+        # A loader that fails while writing stops reading the queue, so the producer's error
+        # is retrieved here to keep asyncio from reporting it as never retrieved.
         producer.add_done_callback(lambda task: task.cancelled() or task.exception())
         return producer
 
@@ -381,9 +381,9 @@ class ChannelConsumer(AsyncWebsocketConsumer):
 
     async def deliver(self, topic, frame):
         """Write a published frame; frames of an anchor still loading wait until its end."""
-        held = self.loading.get(topic)
-        if held is not None:
-            held.append(frame)
+        queued = self.loading.get(topic)
+        if queued is not None:
+            queued.append(frame)
             return
         await self.write(frame)
 
@@ -442,7 +442,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         )
 
     async def handle_write(self, message):
-        # NOTE: writes are not served yet; every write is answered with 501.
+        # NOTE: writes are not implemented yet, so every write gets a 501 response.
         await self.send_frame(
             {
                 "type": "writeResponse",

@@ -165,7 +165,7 @@ class DocumentStore:
 
         with lock:
             # Under the anchor's lock a read followed by a replace is atomic. Both match on
-            # _id alone, which FerretDB 1.24 answers from its primary key; a filter that adds
+            # _id alone, which FerretDB 1.24 looks up by its primary key; a filter that adds
             # _tstamp makes it scan the collection.
             previous = collection.find_one({"_id": document["_id"]})
             if previous is not None and previous["_tstamp"] > document["_tstamp"]:
@@ -176,7 +176,7 @@ class DocumentStore:
             elif previous is None:
                 collection.insert_one(document)
             else:
-                # Without upsert: FerretDB 1.24 answers an upserting replace much more slowly.
+                # Without upsert, because FerretDB 1.24 runs an upserting replace much more slowly.
                 collection.replace_one({"_id": document["_id"]}, document)
 
         if previous is False:

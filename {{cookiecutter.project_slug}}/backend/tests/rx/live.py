@@ -27,7 +27,7 @@ class LiveClient:
         self.frames = []
 
     async def open(self, token, last_update=None):
-        """Connect, authenticate, and return the auth answer."""
+        """Connect, authenticate, and return the auth response frame."""
         connected, _ = await self.communicator.connect()
         assert connected
         await self.communicator.send_json_to({"type": "auth", "token": token, "lastUpdate": last_update})
