@@ -27,6 +27,13 @@ _registry = set()
 META_OPTIONS = {"state", "auto_update", "optimize_anchors", "cache_ttl", "writable"}
 
 
+async def call_hook(function, *args, **kwargs):
+    """Call a user hook that may be sync (run in a thread, so it may query) or async."""
+    if inspect.iscoroutinefunction(function):
+        return await function(*args, **kwargs)
+    return await database_sync_to_async(function)(*args, **kwargs)
+
+
 def get_registered_channels():
     """Return the set of every ContextChannel subclass defined so far."""
     return set(_registry)

@@ -16,7 +16,6 @@ FORBIDDEN = 403
 NOT_FOUND = 404
 PAYLOAD_TOO_LARGE = 413
 INTERNAL_ERROR = 500
-NOT_IMPLEMENTED = 501
 
 # WebSocket close codes: 4000 plus the HTTP-like status.
 CLOSE_AUTH_FAILED = 4401
@@ -28,12 +27,16 @@ CLOSE_SLOW_CONSUMER = 4429
 
 
 class FrameError(Exception):
-    """A client frame is invalid; `code` and the message are sent back in an error frame."""
+    """A client frame is invalid. `code` and the message are sent back in an error frame.
 
-    def __init__(self, code, message):
+    `write_id` is the frame's writeId when the frame is a write whose writeId is valid, else None.
+    """
+
+    def __init__(self, code, message, write_id=None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.write_id = write_id
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,15 @@ def parse_action(payload):
 
 def parse_write(payload):
     write_id = require(payload, "writeId", is_int, "an integer")
+    try:
+        return parse_write_fields(payload, write_id)
+    except FrameError as error:
+        # The client can match the rejection to its pending write.
+        error.write_id = write_id
+        raise
+
+
+def parse_write_fields(payload, write_id):
     operation = require(
         payload, "operation", lambda value: value in ("save", "create", "delete"), "'save', 'create' or 'delete'"
     )

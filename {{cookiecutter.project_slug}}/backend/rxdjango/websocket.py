@@ -11,9 +11,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
 
-from rxdjango import conf, fanout, protocol
+from rxdjango import conf, fanout, protocol, writes
 from rxdjango.auth import user_for_token
 from rxdjango.cache import HeatingAborted
+from rxdjango.channels import call_hook
 from rxdjango.protocol import ActionMessage, AuthMessage, FrameError, WriteMessage
 from rxdjango.serialization import to_json_safe
 
@@ -25,13 +26,6 @@ MAX_OPEN_ATTEMPTS = 3
 
 def is_visible_to(user_key, user_id):
     return user_id is None or str(user_id) == user_key
-
-
-async def call_hook(function, *args, **kwargs):
-    """Call a user hook that may be sync (run in a thread, it may query) or async."""
-    if inspect.iscoroutinefunction(function):
-        return await function(*args, **kwargs)
-    return await database_sync_to_async(function)(*args, **kwargs)
 
 
 class ChannelConsumer(AsyncWebsocketConsumer):
@@ -57,6 +51,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         self.hub = fanout.get_hub()
         self.kwargs = dict(self.scope.get("url_route", {}).get("kwargs", {}))
         self.max_buffered = conf.get("RX_MAX_BUFFERED_BYTES")
+        self.writes = writes.WriteHandler(self)
 
         await self.accept()
         self.auth_timer = asyncio.get_running_loop().call_later(
@@ -105,6 +100,11 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         try:
             message = protocol.parse_frame(text_data, bytes_data, conf.get("RX_MAX_FRAME_BYTES"))
         except FrameError as error:
+            if error.write_id is not None and self.channel is not None:
+                # The writeResponse settles the client's pending write, and the error frame
+                # reports the malformed frame like any other.
+                response = writes.error_response(error.write_id, error.code, error.message)
+                await self.send_frame(response)
             await self.reject_frame(error)
             return
 
@@ -442,15 +442,14 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         )
 
     async def handle_write(self, message):
-        # NOTE: writes are not implemented yet, so every write gets a 501 response.
-        await self.send_frame(
-            {
-                "type": "writeResponse",
-                "writeId": message.write_id,
-                "success": False,
-                "error": {"code": protocol.NOT_IMPLEMENTED, "message": "writes are not supported by this server"},
-            }
-        )
+        """Apply a write and send its writeResponse.
+
+        The write is awaited here, not spawned, so one connection's writes apply in the
+        order the client sent them, and its next frame waits until this write's response is sent.
+        The database work runs in a thread.
+        """
+        response = await self.writes.respond(message)
+        await self.send_frame(response)
 
     # Channel-layer events
 

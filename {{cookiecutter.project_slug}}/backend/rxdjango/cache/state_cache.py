@@ -293,6 +293,14 @@ class StateCache:
         async for batch in self.store.read(anchor, since, conf.get("RX_BATCH_SIZE")):
             yield batch
 
+    async def live_owners(self, anchor_ids, instance_type, instance_id):
+        """Return {anchor id (str): owner's user id or None} for the anchors whose cache has the live instance.
+
+        Anchors whose cache lacks the instance, or has only its tombstone, are left out.
+        """
+        anchors = [anchor_key(anchor_id) for anchor_id in anchor_ids]
+        return await self.store.live_owners(anchors, instance_type, instance_id)
+
     async def heated_at(self, anchor_id):
         """Return the tstamp of the load behind the HOT cache, or None when the anchor is not HOT."""
         return await self.states.async_heated_at(anchor_key(anchor_id))

@@ -352,6 +352,22 @@ class DocumentStore:
         if batch:
             yield batch
 
+    async def live_owners(self, anchors, instance_type, instance_id):
+        """Return {anchor: _user} for the anchors that have a live (not deleted) document of the instance."""
+        if not anchors:
+            return {}
+        collection = await self._async_collection()
+        ids = [document_id(anchor, instance_type, instance_id) for anchor in anchors]
+        projection = {"_anchor": 1, "_user": 1, "_deleted": 1}
+        # The filter names _id alone: FerretDB answers a filter on _id from its primary key
+        # but scans the collection when another field is added, so tombstones are skipped here.
+        if len(ids) == 1:
+            document = await collection.find_one({"_id": ids[0]}, projection=projection)
+            documents = [] if document is None else [document]
+        else:
+            documents = [document async for document in collection.find({"_id": {"$in": ids}}, projection=projection)]
+        return {document["_anchor"]: document["_user"] for document in documents if not document["_deleted"]}
+
     async def async_delete_anchor(self, anchor, up_to=None):
         """Delete the anchor's documents and GridFS files, only those with _tstamp <= up_to if given."""
         collection = await self._async_collection()

@@ -8,7 +8,26 @@ from rxdjango.typescript import tstypes
 from rxdjango.typescript.python_types import python_type_to_ts, resolve_hints
 
 # Members of the client's ContextChannel class, which an action method must not replace.
-CLIENT_MEMBERS = frozenset({"constructor", "subscribe", "getSnapshot", "callAction", "on", "model", "writable"})
+CLIENT_MEMBERS = frozenset(
+    {
+        "builder",
+        "callAction",
+        "constructor",
+        "createInstance",
+        "deleteInstance",
+        "getInstance",
+        "getSnapshot",
+        "isPending",
+        "model",
+        "on",
+        "saveInstance",
+        "socket",
+        "subscribe",
+        "url",
+        "writable",
+        "writes",
+    }
+)
 
 OPERATION_ORDER = (SAVE, CREATE, DELETE)
 
@@ -54,10 +73,14 @@ def render_runtime_state(channel_class) -> str | None:
     return f"/** {description} */\nexport interface {runtime_state_name(channel_class)} {{\n{members}\n}}\n"
 
 
-def render_channel_class(channel_class, route, anchor_interface: str, warnings: list[str]) -> str:
-    """Render the class of one channel. `route` is its ChannelRoute, or None when it is not routed."""
+def render_channel_class(channel_class, route, state_type: str, warnings: list[str]) -> str:
+    """Render the class of one channel.
+
+    `route` is its ChannelRoute, or None when it is not routed. `state_type` is the type of
+    the anchor's state: its interface, or its state type with write methods.
+    """
     name = channel_class.__name__
-    type_arguments = anchor_interface
+    type_arguments = state_type
     if render_runtime_state(channel_class) is not None:
         type_arguments += f", {runtime_state_name(channel_class)}"
 
@@ -114,14 +137,36 @@ def _render_model(channel_class) -> str:
         lines.append("    },")
     else:
         lines.append("    lists: {},")
+    lines.extend(_render_optimistic_timeouts(channel_class))
     lines.append("  };")
     return "\n".join(lines)
 
 
+def _render_optimistic_timeouts(channel_class) -> list[str]:
+    """Render `optimisticTimeoutMs`: the writable types whose serializer sets Meta.optimistic, with their timeouts.
+
+    The client shows writes to the listed types at once, and writes to the other writable
+    types once the server broadcasts them. A channel without Meta.writable gets no entry.
+    """
+    if not channel_class.writable:
+        return []
+    timeouts = []
+    for instance_type in sorted(channel_class.writable):
+        layer = channel_class.state_model.layers_for_serializer(instance_type)[0]
+        if layer.optimistic:
+            timeouts.append((instance_type, round(layer.optimistic_timeout * 1000)))
+    if not timeouts:
+        return ["    optimisticTimeoutMs: {},"]
+    lines = ["    optimisticTimeoutMs: {"]
+    lines.extend(f"      {tstypes.string_literal(instance_type)}: {ms}," for instance_type, ms in timeouts)
+    lines.append("    },")
+    return lines
+
+
 def _render_writable(channel_class) -> str:
     if not channel_class.writable:
-        return "  static readonly writable = {} as const;"
-    lines = ["  static readonly writable = {"]
+        return "  static override readonly writable = {} as const;"
+    lines = ["  static override readonly writable = {"]
     for instance_type in sorted(channel_class.writable):
         operations = channel_class.writable[instance_type]
         quoted = ", ".join(

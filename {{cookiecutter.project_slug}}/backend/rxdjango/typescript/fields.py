@@ -69,7 +69,7 @@ class FieldTyper:
         without calling the field.
         """
         ts_type = self._base_type(field)
-        if getattr(field, "allow_null", False) or source_is_nullable(field):
+        if field_is_nullable(field):
             ts_type = tstypes.nullable(ts_type)
         return ts_type
 
@@ -254,6 +254,11 @@ def _attribute_type(model, attribute) -> str:
     else:
         return tstypes.UNKNOWN
     return python_type_to_ts(resolve_hints(function).get("return", inspect.Parameter.empty))
+
+
+def field_is_nullable(field) -> bool:
+    """Tell whether a bound serializer field's output can be null, as `FieldTyper.field_type` describes."""
+    return bool(getattr(field, "allow_null", False)) or source_is_nullable(field)
 
 
 def source_is_nullable(field) -> bool:

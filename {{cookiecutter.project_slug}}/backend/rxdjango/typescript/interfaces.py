@@ -11,7 +11,8 @@ class SerializerNames:
     """TypeScript names of the serializer classes in one generated file.
 
     A name is the class name without the "Serializer" suffix, followed by "Type" for the state
-    interface or "Payload" for the writable fields. Two classes with the same name (from
+    interface or "Payload" for the writable fields, or preceded by a channel's name for the
+    state type with write methods in that channel. Two classes with the same name (from
     different modules) get a number after the name, counted in instance type order.
     """
 
@@ -29,6 +30,9 @@ class SerializerNames:
 
     def payload(self, serializer_class) -> str:
         return f"{self._bases[serializer_class]}Payload"
+
+    def channel_state(self, channel_name, serializer_class) -> str:
+        return f"{channel_name}{self._bases[serializer_class]}"
 
 
 def collect_serializers(root_serializers) -> dict:

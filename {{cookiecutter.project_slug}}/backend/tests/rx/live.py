@@ -22,8 +22,8 @@ RECEIVE_TIMEOUT = 10
 class LiveClient:
     """A WebSocket client of one channel route, with helpers to read frames by type."""
 
-    def __init__(self, route):
-        self.communicator = WebsocketCommunicator(application, route)
+    def __init__(self, route, app=application):
+        self.communicator = WebsocketCommunicator(app, route)
         self.frames = []
 
     async def open(self, token, last_update=None):

@@ -501,7 +501,7 @@ async def test_system_message_reaches_everyone(people, project):
     await client.close()
 
 
-async def test_write_answered_501(people, project_rows):
+async def test_write_to_read_only_channel_403(people, project_rows):
     project, first_task, _ = project_rows
     client = await open_client(people[0], project.pk)
     await client.initial_state()
@@ -520,7 +520,9 @@ async def test_write_answered_501(people, project_rows):
     answer = await client.receive_type("writeResponse")
     assert answer["writeId"] == 1
     assert answer["success"] is False
-    assert answer["error"]["code"] == 501
+    assert answer["error"]["code"] == 403
+    assert "Meta.writable" in answer["error"]["message"]
+    assert (await run_sync(Task.objects.get, pk=first_task.pk)).title == "Build rocket"
     await client.close()
 
 

@@ -142,6 +142,18 @@ def test_force_dry_run_writes_nothing(output_dir):
     assert channels.stat().st_ino == inode
 
 
+def test_writable_channel_written_stable(output_dir):
+    makefrontend()
+    channels = (output_dir / "rxapp.channels.ts").read_text()
+
+    status, _, _ = makefrontend("--dry-run")
+
+    assert status == 0
+    assert "export class WritableProjectChannel extends ContextChannel<WritableProjectChannelProject> {" in channels
+    assert "  static override readonly writable = {" in channels
+    assert "    optimisticTimeoutMs: {" in channels
+
+
 def test_stale_generated_file_deleted(output_dir):
     output_dir.mkdir()
     stale = output_dir / "gone.channels.ts"

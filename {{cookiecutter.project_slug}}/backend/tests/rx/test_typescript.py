@@ -13,16 +13,27 @@ from django.urls import include, path, re_path
 from rest_framework import serializers
 
 from rxdjango.operations import CREATE, DELETE, SAVE
+from rxdjango.state_model import instance_type_of
 from rxdjango.typescript import GenerationError, generate
 from rxdjango.typescript.channel_classes import render_channel_class, render_runtime_state
 from rxdjango.typescript.fields import FieldTyper
+from rxdjango.typescript.generator import _import_statement
 from rxdjango.typescript.interfaces import SerializerNames, collect_serializers, render_interface, render_payload
 from rxdjango.typescript.python_types import python_type_to_ts
 from rxdjango.typescript.routes import ChannelRoute, find_channel_routes
+from rxdjango.typescript.state_types import render_channel_state_types
 from rxdjango.typescript.tstypes import union
 from tests.rxapp.channels import ProjectChannel, ProjectListChannel
 from tests.rxapp.models import Comment, Project, Tag, Task
-from tests.rxapp.serializers import ProjectSerializer, TaskSerializer
+from tests.rxapp.serializers import (
+    NoteSerializer,
+    ProjectDetailSerializer,
+    ProjectSerializer,
+    TagSerializer,
+    TaskSerializer,
+)
+
+TASK_TYPE = instance_type_of(TaskSerializer)
 
 PROJECT_ROUTE = ChannelRoute("ws/project/{project_id}/", (("project_id", "number"),), "ws/project/<int:project_id>/")
 
@@ -446,8 +457,53 @@ def test_channel_model_lists_layers():
 
 def test_channel_writable_in_operation_order():
     rendered, _ = render_sample()
+    assert "  static override readonly writable = {" in rendered
     assert "    'tests.rxapp.serializers.TaskSerializer': ['save', 'create', 'delete']," in rendered
     assert "  } as const;" in rendered
+
+
+def test_channel_without_writable_overrides_empty():
+    class ReadOnlyChannel(SampleChannel):
+        writable = {}
+
+    rendered, _ = render_sample(channel_class=ReadOnlyChannel)
+    assert "  static override readonly writable = {} as const;" in rendered
+    assert "optimisticTimeoutMs" not in rendered
+
+
+def test_model_lists_optimistic_timeouts(monkeypatch):
+    layer = SampleChannel.state_model.layers_for_serializer(TaskSerializer)[0]
+    monkeypatch.setattr(layer, "optimistic", True)
+    monkeypatch.setattr(layer, "optimistic_timeout", 1.5)
+
+    rendered, _ = render_sample()
+
+    assert "    optimisticTimeoutMs: {\n      'tests.rxapp.serializers.TaskSerializer': 1500,\n    },\n" in rendered
+
+
+def test_model_leaves_out_non_optimistic_types(monkeypatch):
+    layer = SampleChannel.state_model.layers_for_serializer(TaskSerializer)[0]
+    monkeypatch.setattr(layer, "optimistic", False)
+
+    rendered, _ = render_sample()
+
+    assert "    optimisticTimeoutMs: {},\n  };" in rendered
+
+
+def test_channel_class_uses_state_type():
+    rendered = render_channel_class(SampleChannel, PROJECT_ROUTE, "SampleChannelProject", [])
+    line = "export class SampleChannel extends ContextChannel<SampleChannelProject, SampleChannelRuntimeState> {"
+    assert line in rendered
+
+
+@pytest.mark.parametrize("name", ["saveInstance", "createInstance", "deleteInstance", "isPending", "getInstance"])
+def test_action_named_like_write_member_fails(name):
+    async def method(self) -> None: ...
+
+    clash = type("ClashChannel", (SampleChannel,), {name: method, "actions": {name: method}})
+
+    with pytest.raises(GenerationError, match="rename the action"):
+        render_sample(channel_class=clash)
 
 
 def test_action_with_default_trims_missing_params():
@@ -485,6 +541,133 @@ def test_action_named_like_client_member_fails():
 
     with pytest.raises(GenerationError, match="rename the action"):
         render_sample(channel_class=ClashChannel)
+
+
+# Channel state types with write methods
+
+
+class SavableCommentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Comment
+        fields = ["id", "text"]
+
+
+class TaskWithCommentsSerializer(serializers.ModelSerializer):
+    comments = SavableCommentSerializer(many=True, read_only=True, source="comment_set")
+
+    class Meta:
+        model = Task
+        fields = ["id", "title", "comments"]
+
+
+class ProjectWithCommentsSerializer(serializers.ModelSerializer):
+    tasks = TaskWithCommentsSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Project
+        fields = ["id", "name", "tasks"]
+
+
+def state_types_of(writable, anchor=ProjectSerializer):
+    """Render the state types of a stand-in channel named SampleChannel with the given Meta.writable."""
+    channel_class = type(
+        "SampleChannel",
+        (),
+        {
+            "state_model": SimpleNamespace(root=SimpleNamespace(serializer_class=anchor)),
+            "writable": {instance_type_of(cls): frozenset(operations) for cls, operations in writable.items()},
+        },
+    )
+    serializers_by_class = collect_serializers([anchor()])
+    return render_channel_state_types(channel_class, serializers_by_class, SerializerNames(serializers_by_class))
+
+
+def test_state_type_without_writable_is_interface():
+    types = state_types_of({})
+    assert types.state_type == "ProjectType"
+    assert types.sections == []
+    assert types.client_types == set()
+    assert types.interfaces == {"ProjectType"}
+
+
+def test_state_types_add_instance_methods():
+    types = state_types_of({TaskSerializer: [SAVE, CREATE, DELETE]})
+    task, project = types.sections
+
+    assert task == (
+        "/** TaskType in the state of SampleChannel, with the write methods of its Meta.writable. */\n"
+        "export type SampleChannelTask = TaskType & Savable<TaskPayload> & Deletable;\n"
+    )
+    assert "export type SampleChannelProject = Omit<ProjectType, 'tasks'> & {\n" in project
+    assert "  tasks: CreatableList<SampleChannelTask, TaskPayload>;\n};\n" in project
+    assert types.state_type == "SampleChannelProject"
+
+
+def test_state_types_list_imports():
+    types = state_types_of({TaskSerializer: [SAVE, CREATE, DELETE], ProjectSerializer: [SAVE]})
+    assert types.client_types == {"CreatableList", "Deletable", "Savable"}
+    assert types.interfaces == {"ProjectPayload", "ProjectType", "TaskPayload", "TaskType"}
+    assert "Omit<ProjectType, 'tasks'> & Savable<ProjectPayload> & {" in types.sections[-1]
+
+
+def test_create_only_child_keeps_interface():
+    types = state_types_of({TagSerializer: [CREATE]})
+    (project,) = types.sections
+    assert "Omit<ProjectType, 'tags'> & {" in project
+    assert "  tags: CreatableList<TagType, TagPayload>;" in project
+    assert types.interfaces == {"ProjectType", "TagType", "TagPayload"}
+    assert types.client_types == {"CreatableList"}
+
+
+def test_list_without_create_is_array():
+    types = state_types_of({TaskSerializer: [SAVE]})
+    assert "  tasks: SampleChannelTask[];" in types.sections[-1]
+    assert types.client_types == {"Savable"}
+
+
+def test_nullable_to_one_keeps_null():
+    types = state_types_of({ProjectDetailSerializer: [SAVE]})
+    detail, project = types.sections
+    assert "export type SampleChannelProjectDetail = ProjectDetailType & Savable<ProjectDetailPayload>;" in detail
+    assert "  detail: SampleChannelProjectDetail | null;" in project
+
+
+def test_deep_write_types_each_ancestor():
+    types = state_types_of({SavableCommentSerializer: [SAVE]}, anchor=ProjectWithCommentsSerializer)
+    names = [section.split(" = ")[0].split()[-1] for section in types.sections]
+    assert names == ["SampleChannelSavableComment", "SampleChannelTaskWithComments", "SampleChannelProjectWithComments"]
+    assert "  comments: SampleChannelSavableComment[];" in types.sections[1]
+    assert "  tasks: SampleChannelTaskWithComments[];" in types.sections[2]
+
+
+def test_untouched_siblings_keep_interfaces():
+    types = state_types_of({NoteSerializer: [SAVE]})
+    project = types.sections[-1]
+    assert "Omit<ProjectType, 'notes'>" in project
+    assert "tasks" not in project
+
+
+def test_field_named_like_method_fails():
+    class SavingTagSerializer(serializers.ModelSerializer):
+        save = serializers.CharField(source="name")
+
+        class Meta:
+            model = Tag
+            fields = ["id", "save"]
+
+    with pytest.raises(GenerationError, match="has a field named 'save'"):
+        state_types_of({SavingTagSerializer: [SAVE]}, anchor=SavingTagSerializer)
+
+
+def test_import_statement_fits_one_line():
+    assert _import_statement(["A", "B"], "'./x'", type_only=True) == "import type { A, B } from './x';"
+
+
+def test_import_statement_breaks_long_lines():
+    names = [f"VeryLongInterfaceName{index}" for index in range(6)]
+    rendered = _import_statement(names, "'./x'")
+    assert rendered.startswith("import {\n  VeryLongInterfaceName0,\n")
+    assert rendered.endswith("  VeryLongInterfaceName5,\n} from './x';")
 
 
 def test_runtime_state_values_nullable():
@@ -539,8 +722,10 @@ def test_test_app_interfaces(generated):
 
 def test_test_app_channels(generated):
     channels = generated[0]["rxapp.channels.ts"]
-    assert "import { ContextChannel, type ChannelModel, type ChannelOptions } from '../rxdjango';" in channels
-    assert "import type { ProjectListType, ProjectType } from './rxapp.interfaces';" in channels
+    assert "import {\n  ContextChannel,\n  type ChannelModel,\n  type ChannelOptions,\n" in channels
+    assert "} from '../rxdjango';" in channels
+    assert "import type {\n  NotePayload,\n" in channels
+    assert "} from './rxapp.interfaces';" in channels
     assert "export const WEBSOCKET_ORIGIN = 'wss://example.test:8443';" in channels
     assert "export interface ProjectChannelRuntimeState {" in channels
     assert "export class ProjectChannel extends ContextChannel<ProjectType, ProjectChannelRuntimeState> {" in channels
@@ -567,3 +752,32 @@ def test_generation_is_deterministic(tmp_path):
         first = generate(tmp_path).files
         second = generate(tmp_path).files
     assert first == second
+
+
+def test_test_app_writable_channel(generated):
+    channels = generated[0]["rxapp.channels.ts"]
+    assert "export class WritableProjectChannel extends ContextChannel<WritableProjectChannelProject> {" in channels
+    assert "export type WritableProjectChannelTask = TaskType & Savable<TaskPayload> & Deletable;" in channels
+    assert "  tags: CreatableList<TagType, TagPayload>;" in channels
+    assert "  tasks: CreatableList<WritableProjectChannelTask, TaskPayload>;" in channels
+    assert "  notes: CreatableList<WritableProjectChannelNote, NotePayload>;" in channels
+    assert f"      '{TASK_TYPE}': " in channels.split("optimisticTimeoutMs: {", 1)[1]
+
+
+def test_test_app_writable_list_channel(generated):
+    channels = generated[0]["rxapp.channels.ts"]
+    line = "export class WritableProjectListChannel extends ContextChannel<WritableProjectListChannelProjectList> {"
+    assert line in channels
+    assert "  tasks: WritableProjectListChannelTaskSummary[];" in channels
+
+
+def test_test_app_imports_every_used_name(generated):
+    """Every interface that the channels file uses is imported, and nothing unused is."""
+    channels = generated[0]["rxapp.channels.ts"]
+    imports, body = channels.split("from './rxapp.interfaces';", 1)
+    imported = {name.strip(" ,\n") for name in imports.rsplit("import type {", 1)[1].split(",")}
+    imported.discard("")
+    for name in imported:
+        assert name in body, f"{name} is imported but not used"
+    for name in ("TagType", "TaskType", "NoteType", "ProjectType", "TaskSummaryType", "ProjectListType"):
+        assert name in imported

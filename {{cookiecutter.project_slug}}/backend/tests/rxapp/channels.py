@@ -1,13 +1,21 @@
-"""Channels of the test app: one project, and the list of a user's projects."""
+"""Channels of the test app: one project, the list of a user's projects, and writable variants of both."""
 
 from typing import TypedDict
 
 from rxdjango.actions import action
 from rxdjango.channels import ContextChannel
 from rxdjango.consumers import consumer
+from rxdjango.operations import CREATE, DELETE, SAVE
 
-from .models import Project
-from .serializers import ProjectListSerializer, ProjectSerializer
+from .models import Note, Project, Task
+from .serializers import (
+    NoteSerializer,
+    ProjectListSerializer,
+    ProjectSerializer,
+    TagSerializer,
+    TaskSerializer,
+    TaskSummarySerializer,
+)
 
 
 class ProjectChannel(ContextChannel):
@@ -88,3 +96,49 @@ class OptimizedProjectChannel(ContextChannel):
         state = ProjectSerializer()
         optimize_anchors = True
         cache_ttl = 3600
+
+
+class WritableProjectChannel(ContextChannel):
+    """The project state with writes to the project, its tasks, tags and notes."""
+
+    class Meta:
+        state = ProjectSerializer()
+        writable = {
+            ProjectSerializer: [SAVE, DELETE],
+            TaskSerializer: [SAVE, CREATE, DELETE],
+            TagSerializer: [CREATE],
+            NoteSerializer: [SAVE, CREATE],
+        }
+
+    def can_save(self, instance, data):
+        if isinstance(instance, Task):
+            # The project owner edits every task, other users only the tasks assigned to them.
+            return instance.project.owner_id == self.user.pk or instance.assignee_id == self.user.pk
+        if isinstance(instance, Note):
+            # Only the note's user has it in their state, so only that user gets here.
+            return True
+        return instance.owner_id == self.user.pk
+
+    async def can_create(self, model_class, parent, data):
+        # Every user may add a note, and only the project owner adds tasks and tags.
+        return model_class is Note or parent.owner_id == self.user.pk
+
+    def can_delete(self, instance):
+        if isinstance(instance, Task):
+            # Done tasks are kept.
+            return instance.project.owner_id == self.user.pk and not instance.done
+        return super().can_delete(instance)
+
+
+class WritableProjectListChannel(ContextChannel):
+    """The user's projects. The project owner may edit their tasks, and can_delete keeps its default, which denies."""
+
+    class Meta:
+        state = ProjectListSerializer(many=True)
+        writable = {TaskSummarySerializer: [SAVE, DELETE]}
+
+    def list_instances(self):
+        return Project.objects.filter(owner=self.user).order_by("-id")
+
+    def can_save(self, instance, data):
+        return instance.project.owner_id == self.user.pk

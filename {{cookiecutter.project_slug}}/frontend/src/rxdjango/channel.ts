@@ -1,7 +1,8 @@
 import { isFlatInstance, type ErrorBody, type ServerFrame } from './protocol';
 import { ChannelSocket, DEFAULT_BACKOFF, defaultTimers } from './socket';
-import { StateBuilder } from './stateBuilder';
+import { StateBuilder, type BuiltInstance, type WriteMethods } from './stateBuilder';
 import {
+  CONNECTION_CLOSED,
   ChannelError,
   type ChannelModel,
   type ChannelOptions,
@@ -9,7 +10,9 @@ import {
   type FlatInstance,
   type InstanceId,
   type Timers,
+  type WritableDeclaration,
 } from './types';
+import { DEFAULT_OPTIMISTIC_TIMEOUT_MS, WriteTracker, isPending } from './writes';
 
 /** Payloads of the events a channel emits through `on`. */
 export interface ChannelEvents {
@@ -30,23 +33,7 @@ interface PendingCall {
   reject(error: ChannelError): void;
 }
 
-/**
- * A write sent to the server and not confirmed yet: what it changed and how to undo it.
- * NOTE: nothing sends writes yet, so this registry stays empty.
- */
-export interface PendingWrite {
-  writeId: number;
-  operation: 'save' | 'create' | 'delete';
-  instanceType: string;
-  instanceId: InstanceId;
-  /** Restores the state from before the write, when the server rejects it. */
-  rollback(): void;
-  resolve(): void;
-  reject(error: ChannelError): void;
-}
-
-/** Code of the error that rejects requests when the connection closes before the response arrives. */
-export const CONNECTION_CLOSED = 503;
+export { CONNECTION_CLOSED };
 
 /**
  * Builds the WebSocket URL of a channel: the base URL (or the page's host) plus the route
@@ -79,17 +66,23 @@ function pageBaseUrl(): string {
 }
 
 /**
- * The client side of a server ContextChannel: its live state, runtime state, actions and
- * events. The generated channel classes extend it. The socket opens with the first
- * subscriber and closes when the last one leaves.
+ * The client side of a server ContextChannel: its live state, runtime state, actions,
+ * writes and events. The generated channel classes extend it. The socket opens with the
+ * first subscriber and closes when the last one leaves.
  */
 export class ContextChannel<TState, TRuntime = Record<string, never>> {
+  /**
+   * The operations each instance type allows. A subclass declares them by overriding this
+   * static property, as the generated channel classes do with the server's Meta.writable.
+   */
+  static readonly writable: WritableDeclaration = {};
+
   readonly model: ChannelModel;
   readonly url: string;
 
   protected readonly builder: StateBuilder<TState>;
   protected readonly socket: ChannelSocket;
-  protected readonly pendingWrites = new Map<number, PendingWrite>();
+  protected readonly writes: WriteTracker;
 
   private readonly options: ChannelOptions;
   private readonly timers: Timers;
@@ -114,7 +107,8 @@ export class ContextChannel<TState, TRuntime = Record<string, never>> {
     this.options = options;
     this.url = channelUrl(routePath, kwargs, options.baseUrl);
     this.timers = options.timers ?? defaultTimers;
-    this.builder = new StateBuilder<TState>(model);
+    const writable = (this.constructor as typeof ContextChannel).writable;
+    this.builder = new StateBuilder<TState>(model, this.writeMethods(writable));
 
     const WebSocketClass = options.WebSocket ?? globalThis.WebSocket;
     this.socket = new ChannelSocket(
@@ -131,10 +125,39 @@ export class ContextChannel<TState, TRuntime = Record<string, never>> {
       {
         frame: (frame) => this.receive(frame),
         statusChange: () => this.connectionChanged(),
-        closed: () => this.rejectPendingCalls(),
+        closed: () => {
+          this.rejectPendingCalls();
+          this.writes.connectionClosed();
+        },
       },
     );
+    this.writes = new WriteTracker({
+      model,
+      writable,
+      builder: this.builder,
+      timers: this.timers,
+      logger: this.logger,
+      url: this.url,
+      defaultTimeoutMs: options.optimisticTimeoutMs ?? DEFAULT_OPTIMISTIC_TIMEOUT_MS,
+      isOpen: () => this.listeners.size > 0,
+      send: (frame) => this.socket.send(frame),
+      withdraw: (frame) => this.socket.withdraw(frame),
+      changed: () => this.publish(),
+    });
     this.snapshot = this.takeSnapshot();
+  }
+
+  private writeMethods(writable: WritableDeclaration): WriteMethods | undefined {
+    if (Object.keys(writable).length === 0) {
+      return undefined;
+    }
+    return {
+      writable,
+      save: (instanceType, id, data) => this.saveInstance(instanceType, id, data),
+      delete: (instanceType, id) => this.deleteInstance(instanceType, id),
+      create: (instanceType, parentType, parentId, relationName, data) =>
+        this.createInstance(instanceType, parentType, parentId, relationName, data),
+    };
   }
 
   // Store interface, shaped for React's useSyncExternalStore
@@ -201,6 +224,53 @@ export class ContextChannel<TState, TRuntime = Record<string, never>> {
     });
   }
 
+  // Writes. The state shows each write at once: see WriteTracker for how it settles.
+
+  /**
+   * Saves fields of an instance. Resolves when the server confirms the write, and rejects
+   * with a ChannelError (with `fields` for validation errors) after rolling the fields back.
+   * An operation that the channel's `writable` does not declare rejects with 403 at once,
+   * without sending anything.
+   */
+  saveInstance(
+    instanceType: string,
+    instanceId: InstanceId,
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    return this.writes.save(instanceType, instanceId, data);
+  }
+
+  /**
+   * Creates an instance in the relation `relationName` of its parent. A temporary instance
+   * with a negative id shows at once. Resolves with the nested object of the created
+   * instance once the server's has replaced the temporary one.
+   */
+  createInstance<T = BuiltInstance>(
+    instanceType: string,
+    parentType: string,
+    parentId: InstanceId,
+    relationName: string,
+    data: Record<string, unknown> = {},
+  ): Promise<T> {
+    return this.writes.create(
+      instanceType,
+      parentType,
+      parentId,
+      relationName,
+      data,
+    ) as Promise<T>;
+  }
+
+  /** Deletes an instance, removing it from the state at once and putting it back if the server rejects the delete. */
+  deleteInstance(instanceType: string, instanceId: InstanceId): Promise<void> {
+    return this.writes.delete(instanceType, instanceId);
+  }
+
+  /** Returns true while a write to the instance waits for the server's confirmation. */
+  isPending(instanceType: string, instanceId: InstanceId): boolean {
+    return isPending(this.writes, instanceType, instanceId);
+  }
+
   // Server frames, one handler per frame type
 
   private receive(frame: ServerFrame): void {
@@ -235,7 +305,7 @@ export class ContextChannel<TState, TRuntime = Record<string, never>> {
         this.settleCall(frame.callId, frame.result, frame.error);
         return;
       case 'writeResponse':
-        this.settleWrite(frame.writeId, frame.success, frame.error);
+        this.writes.respond(frame.writeId, frame.success, frame.instanceId, frame.error);
         return;
       case 'runtimeState':
         this.runtimeState = frame.state as TRuntime;
@@ -271,7 +341,9 @@ export class ContextChannel<TState, TRuntime = Record<string, never>> {
         );
       }
     }
-    if (this.builder.applyInstances(valid)) {
+    const stateChanged = this.builder.applyInstances(valid);
+    const writesChanged = this.writes.instancesApplied();
+    if (stateChanged || writesChanged) {
       this.publish();
     }
   }
@@ -290,26 +362,6 @@ export class ContextChannel<TState, TRuntime = Record<string, never>> {
     } else {
       call.resolve(result);
     }
-  }
-
-  private settleWrite(writeId: number, success: boolean, error: ErrorBody | undefined): void {
-    const write = this.pendingWrites.get(writeId);
-    if (write === undefined) {
-      this.logger.warn(
-        `rxdjango: ${this.url} sent a response to unknown write ${writeId}; ignored`,
-      );
-      return;
-    }
-    this.pendingWrites.delete(writeId);
-    if (success) {
-      write.resolve();
-      return;
-    }
-    write.rollback();
-    write.reject(
-      new ChannelError(error?.code ?? 500, error?.message ?? 'the server rejected the write'),
-    );
-    this.publish();
   }
 
   private rejectPendingCalls(): void {
@@ -352,6 +404,7 @@ export class ContextChannel<TState, TRuntime = Record<string, never>> {
       error: this.socket.error,
       empty: this.builder.empty,
       loaded: this.builder.loaded,
+      pendingWrites: this.writes.pendingWrites,
     };
   }
 

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { ContextChannel } from './channel';
 import { useChannelInstance, useChannelState } from './hooks';
+import { isPending } from './writes';
 import {
   TASK,
   projectInstances,
@@ -18,7 +19,7 @@ import {
   silentLogger,
   waitFor,
 } from './test/wsServer';
-import type { WebSocketConstructor } from './types';
+import type { Savable, WebSocketConstructor } from './types';
 
 let server: TestServer;
 
@@ -154,5 +155,66 @@ describe('useChannelInstance', () => {
     await settle(() => channel.getInstance(TASK, 100) !== undefined);
 
     expect(screen.getByTestId('task')).toHaveTextContent('Write docs');
+  });
+});
+
+type WritableTask = Task & Savable<Task>;
+type WritableProject = Omit<Project, 'tasks'> & { tasks: WritableTask[] };
+
+class WritableProjectChannel extends ContextChannel<WritableProject> {
+  static override readonly writable = { [TASK]: ['save'] } as const;
+}
+
+function PendingTasks({ channel }: { channel: WritableProjectChannel }) {
+  const snapshot = useChannelState(channel);
+  const project = Array.isArray(snapshot.state) ? undefined : snapshot.state;
+  return (
+    <ul>
+      {project?.tasks.map((task) => (
+        <li key={task.id} data-pending={isPending(snapshot, TASK, task.id) ? 'yes' : 'no'}>
+          {task.title}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+describe('useChannelState pending writes', () => {
+  it('shows a write until confirmed', async () => {
+    const channel = new WritableProjectChannel(
+      projectModel,
+      'ws/project/{project_id}/',
+      { project_id: 1 },
+      'token',
+      { baseUrl: server.baseUrl, WebSocket: TestWebSocket, logger: silentLogger },
+    );
+    render(<PendingTasks channel={channel} />);
+    const connection = await server.connection(0);
+    await connection.frame(0);
+    connection.send({ type: 'auth', statusCode: 200 });
+    connection.send({ type: 'initialAnchors', anchorIds: [1] });
+    connection.send({ type: 'instances', instances: projectInstances });
+    await settle(() => channel.getInstance(TASK, 101) !== undefined);
+    const task = channel.getInstance<WritableTask>(TASK, 101);
+
+    let saved: Promise<void> | undefined;
+    act(() => {
+      saved = task?.save({ title: 'Ship now' });
+    });
+
+    const row = screen.getByText('Ship now');
+    expect(row).toHaveAttribute('data-pending', 'yes');
+    expect(screen.getByText('Write docs')).toHaveAttribute('data-pending', 'no');
+    expect(channel.getSnapshot().pendingWrites).toEqual([
+      { writeId: 1, operation: 'save', instanceType: TASK, instanceId: 101 },
+    ]);
+
+    await connection.frame(1);
+    connection.send({ type: 'writeResponse', writeId: 1, success: true });
+    await act(async () => {
+      await saved;
+    });
+
+    expect(screen.getByText('Ship now')).toHaveAttribute('data-pending', 'no');
   });
 });

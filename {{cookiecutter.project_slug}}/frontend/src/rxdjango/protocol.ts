@@ -1,4 +1,4 @@
-import type { FlatInstance, InstanceId, Operation } from './types';
+import type { FieldErrors, FlatInstance, InstanceId, Operation } from './types';
 
 // Frames of the wire protocol. Every frame is one JSON text message with a "type";
 // the server may add fields, so unknown fields are ignored.
@@ -6,6 +6,8 @@ import type { FlatInstance, InstanceId, Operation } from './types';
 export interface ErrorBody {
   code: number;
   message: string;
+  /** Validation errors by field name, in the error of a rejected write. */
+  fields?: unknown;
 }
 
 export type ServerFrame =
@@ -18,7 +20,14 @@ export type ServerFrame =
   | { type: 'removeAnchor'; anchorId: InstanceId }
   | { type: 'clearAnchors' }
   | { type: 'actionResponse'; callId: number; result?: unknown; error?: ErrorBody }
-  | { type: 'writeResponse'; writeId: number; success: boolean; error?: ErrorBody }
+  | {
+      type: 'writeResponse';
+      writeId: number;
+      success: boolean;
+      /** The id of the created instance, in the success response of a create. */
+      instanceId?: InstanceId;
+      error?: ErrorBody;
+    }
   | { type: 'runtimeState'; state: Record<string, unknown> }
   | { type: 'runtimeVar'; var: string; value: unknown }
   | { type: 'notification'; payload: unknown }
@@ -26,9 +35,37 @@ export type ServerFrame =
   | { type: 'maintenance'; message: string }
   | { type: 'error'; code: number; message: string };
 
+export type WriteFrame =
+  | {
+      type: 'write';
+      writeId: number;
+      operation: 'save';
+      instanceType: string;
+      instanceId: InstanceId;
+      data: Record<string, unknown>;
+    }
+  | {
+      type: 'write';
+      writeId: number;
+      operation: 'create';
+      instanceType: string;
+      parentType: string;
+      parentId: InstanceId;
+      relationName: string;
+      data: Record<string, unknown>;
+    }
+  | {
+      type: 'write';
+      writeId: number;
+      operation: 'delete';
+      instanceType: string;
+      instanceId: InstanceId;
+    };
+
 export type ClientFrame =
   | { type: 'auth'; token: string; lastUpdate: number | null }
-  | { type: 'action'; callId: number; action: string; params: unknown[] };
+  | { type: 'action'; callId: number; action: string; params: unknown[] }
+  | WriteFrame;
 
 export type ParseResult = { frame: ServerFrame } | { problem: string };
 
@@ -95,7 +132,13 @@ function findProblem(frame: JsonObject): string | null {
         : 'error has no code and message';
     case 'writeResponse':
       if (typeof frame.writeId !== 'number') return 'writeId is not a number';
-      return typeof frame.success === 'boolean' ? null : 'success is not a boolean';
+      if (typeof frame.success !== 'boolean') return 'success is not a boolean';
+      if (frame.instanceId !== undefined && !isInstanceId(frame.instanceId)) {
+        return 'instanceId is not an id';
+      }
+      return frame.error === undefined || isErrorBody(frame.error)
+        ? null
+        : 'error has no code and message';
     case 'runtimeState':
       return isObject(frame.state) ? null : 'state is not an object';
     case 'runtimeVar':
@@ -110,6 +153,21 @@ function findProblem(frame: JsonObject): string | null {
     default:
       return `unknown frame type ${JSON.stringify(frame.type)}`;
   }
+}
+
+/**
+ * Returns the field errors of a rejected write when they have the shape DRF gives them,
+ * an object of message arrays, and undefined otherwise.
+ */
+export function readFieldErrors(value: unknown): FieldErrors | undefined {
+  if (!isObject(value)) {
+    return undefined;
+  }
+  const valid = Object.values(value).every(
+    (messages) =>
+      Array.isArray(messages) && messages.every((message) => typeof message === 'string'),
+  );
+  return valid ? (value as FieldErrors) : undefined;
 }
 
 /** Parses one text frame from the server, checking the fields the client reads. */

@@ -132,7 +132,7 @@ export class ChannelSocket {
   private attempt = 0;
   private retryTimer: unknown = null;
   /** Frames sent before authentication, delivered once the server accepts the token. */
-  private outbox: string[] = [];
+  private outbox: { frame: ClientFrame; text: string }[] = [];
   /** The error of a rejected auth frame, applied when the server closes the socket. */
   private authFailure: ChannelError | null = null;
 
@@ -175,8 +175,21 @@ export class ChannelSocket {
     if (this.status === 'connected' && this.socket !== null) {
       this.socket.send(text);
     } else {
-      this.outbox.push(text);
+      this.outbox.push({ frame, text });
     }
+  }
+
+  /**
+   * Removes a frame that waits for authentication, so that it is never sent. Returns false
+   * when the frame is not waiting, because it was sent already or dropped with a closed socket.
+   */
+  withdraw(frame: ClientFrame): boolean {
+    const index = this.outbox.findIndex((queued) => queued.frame === frame);
+    if (index === -1) {
+      return false;
+    }
+    this.outbox.splice(index, 1);
+    return true;
   }
 
   private connect(): void {
@@ -261,7 +274,7 @@ export class ChannelSocket {
 
     const queued = this.outbox;
     this.outbox = [];
-    for (const text of queued) {
+    for (const { text } of queued) {
       this.socket?.send(text);
     }
   }

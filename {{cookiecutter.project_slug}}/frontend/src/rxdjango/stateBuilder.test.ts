@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { StateBuilder } from './stateBuilder';
+import { StateBuilder, type WriteMethods } from './stateBuilder';
 import {
   COMMENT,
   PROJECT,
@@ -12,8 +12,17 @@ import {
   projectListModel,
   projectModel,
   type Project,
+  type Task,
 } from './test/projectFixture';
-import { isLoaded, type FlatInstance, type Operation } from './types';
+import {
+  isLoaded,
+  type Creatable,
+  type Deletable,
+  type FlatInstance,
+  type Operation,
+  type Savable,
+  type WritableDeclaration,
+} from './types';
 
 function loadedBuilder(): StateBuilder<Project> {
   const builder = new StateBuilder<Project>(projectModel);
@@ -387,5 +396,342 @@ describe('StateBuilder anchors', () => {
 
     builder.setAnchors([]);
     expect(builder.empty).toBe(true);
+  });
+});
+
+describe('StateBuilder optimistic writes', () => {
+  const writable: WritableDeclaration = {
+    [PROJECT]: ['save'],
+    [TASK]: ['save', 'create', 'delete'],
+    [TAG]: ['delete'],
+  };
+
+  interface WriteCall {
+    method: 'save' | 'delete' | 'create';
+    args: unknown[];
+  }
+
+  function writableBuilder(): { builder: StateBuilder<Project>; calls: WriteCall[] } {
+    const calls: WriteCall[] = [];
+    const methods: WriteMethods = {
+      writable,
+      save: (...args) => {
+        calls.push({ method: 'save', args });
+        return Promise.resolve();
+      },
+      delete: (...args) => {
+        calls.push({ method: 'delete', args });
+        return Promise.resolve();
+      },
+      create: (...args) => {
+        calls.push({ method: 'create', args });
+        return Promise.resolve(undefined);
+      },
+    };
+    const builder = new StateBuilder<Project>(projectModel, methods);
+    builder.setAnchors([1]);
+    builder.applyInstances(projectInstances);
+    return { builder, calls };
+  }
+
+  const createdTask = change(
+    TASK,
+    102,
+    { title: 'New', done: false, assignee: null, comments: [], tags: [] },
+    2,
+    'create',
+  );
+
+  function taskIds(builder: StateBuilder<Project>): unknown[] {
+    return projectOf(builder).tasks.map((task) => task.id);
+  }
+
+  it('keeps JSON and equality with methods', () => {
+    const { builder } = writableBuilder();
+    const project = projectOf(builder);
+
+    expect(project).toEqual(expectedProject);
+    expect(JSON.parse(JSON.stringify(project))).toEqual(expectedProject);
+    expect(Object.keys(project)).not.toContain('save');
+    expect(typeof (project as unknown as Savable<Project>).save).toBe('function');
+  });
+
+  it('attaches methods by writable', () => {
+    const { builder } = writableBuilder();
+    const project = projectOf(builder) as unknown as Record<string, unknown>;
+    const task = at(projectOf(builder).tasks, 0) as unknown as Record<string, unknown>;
+    const comment = at(at(projectOf(builder).tasks, 0).comments, 0) as unknown as Record<
+      string,
+      unknown
+    >;
+
+    expect(typeof project.save).toBe('function');
+    expect(project.delete).toBeUndefined();
+    expect(typeof task.save).toBe('function');
+    expect(typeof task.delete).toBe('function');
+    expect(comment.save).toBeUndefined();
+    expect(typeof (projectOf(builder).tasks as unknown as Record<string, unknown>).create).toBe(
+      'function',
+    );
+    expect((projectOf(builder).tags as unknown as Record<string, unknown>).create).toBeUndefined();
+  });
+
+  it('binds methods to the instance', async () => {
+    const { builder, calls } = writableBuilder();
+    const task = at(projectOf(builder).tasks, 1) as unknown as Savable<Task> & Deletable;
+    const tasks = projectOf(builder).tasks as unknown as Creatable<Task, Task>;
+    const { save } = task;
+    const { create } = tasks;
+
+    await save({ title: 'Detached' });
+    await task.delete();
+    await create({ title: 'New' });
+
+    expect(calls).toEqual([
+      { method: 'save', args: [TASK, 101, { title: 'Detached' }] },
+      { method: 'delete', args: [TASK, 101] },
+      { method: 'create', args: [TASK, PROJECT, 1, 'tasks', { title: 'New' }] },
+    ]);
+  });
+
+  it('keeps method identity across rebuilds', () => {
+    const { builder } = writableBuilder();
+    const before = at(projectOf(builder).tasks, 0) as unknown as Savable<Task>;
+    const tasksBefore = projectOf(builder).tasks as unknown as Creatable<Task, Task>;
+
+    builder.applyInstances([change(TASK, 100, { title: 'Renamed' }, 2)]);
+    builder.applyInstances([change(PROJECT, 1, { tasks: [101, 100] }, 2)]);
+    const after = at(projectOf(builder).tasks, 1) as unknown as Savable<Task>;
+    const tasksAfter = projectOf(builder).tasks as unknown as Creatable<Task, Task>;
+
+    expect(after).not.toBe(before);
+    expect(after.save).toBe(before.save);
+    expect(tasksAfter).not.toBe(tasksBefore);
+    expect(tasksAfter.create).toBe(tasksBefore.create);
+  });
+
+  it('save shows fields at once', () => {
+    const { builder } = writableBuilder();
+    const before = projectOf(builder);
+
+    const changed = builder.saveOptimistically(1, TASK, 100, { title: 'Draft' });
+    const after = projectOf(builder);
+
+    expect(changed).toBe(true);
+    expect(at(after.tasks, 0).title).toBe('Draft');
+    expect(at(after.tasks, 0).comments).toBe(at(before.tasks, 0).comments);
+    expect(at(after.tasks, 1)).toBe(at(before.tasks, 1));
+    expect(after.owner).toBe(before.owner);
+    expect(builder.hasWrite(1)).toBe(true);
+  });
+
+  it('save ignores id and nested fields', () => {
+    const { builder } = writableBuilder();
+
+    builder.saveOptimistically(1, TASK, 100, {
+      id: 5,
+      comments: [{ id: 200 }],
+      title: 'Draft',
+      done: undefined,
+    });
+    const task = at(projectOf(builder).tasks, 0);
+
+    expect(task.id).toBe(100);
+    expect(task.comments.map((comment) => comment.id)).toEqual([200, 201]);
+    expect(task.done).toBe(false);
+    expect(task.title).toBe('Draft');
+  });
+
+  it('drop restores only that save', () => {
+    const { builder } = writableBuilder();
+    builder.saveOptimistically(1, TASK, 100, { title: 'Draft' });
+    builder.saveOptimistically(2, TASK, 100, { done: true });
+
+    builder.dropWrite(1);
+    const task = at(projectOf(builder).tasks, 0);
+
+    expect(task.title).toBe('Write docs');
+    expect(task.done).toBe(true);
+    expect(builder.hasWrite(1)).toBe(false);
+    expect(builder.hasWrite(2)).toBe(true);
+  });
+
+  it('drop of newer save shows older', () => {
+    const { builder } = writableBuilder();
+    builder.saveOptimistically(1, TASK, 100, { title: 'First' });
+    builder.saveOptimistically(2, TASK, 100, { title: 'Second' });
+
+    builder.dropWrite(2);
+
+    expect(at(projectOf(builder).tasks, 0).title).toBe('First');
+  });
+
+  it('broadcast replaces optimistic fields', () => {
+    const { builder } = writableBuilder();
+    builder.saveOptimistically(1, TASK, 100, { title: 'Draft', done: true });
+
+    builder.applyInstances([change(TASK, 100, { title: 'From another user' }, 2)]);
+    const task = at(projectOf(builder).tasks, 0);
+
+    expect(task.title).toBe('From another user');
+    expect(task.done).toBe(true);
+    expect(builder.hasWrite(1)).toBe(true);
+
+    builder.applyInstances([change(TASK, 100, { done: true }, 3)]);
+
+    expect(builder.hasWrite(1)).toBe(false);
+    expect(at(projectOf(builder).tasks, 0).done).toBe(true);
+  });
+
+  it('broadcast of older save keeps newer', () => {
+    const { builder } = writableBuilder();
+    builder.saveOptimistically(1, TASK, 100, { title: 'a' });
+    builder.saveOptimistically(2, TASK, 100, { title: 'ab' });
+
+    builder.applyInstances([change(TASK, 100, { title: 'a' }, 2)]);
+
+    expect(at(projectOf(builder).tasks, 0).title).toBe('ab');
+    expect(builder.hasWrite(1)).toBe(false);
+    expect(builder.hasWrite(2)).toBe(true);
+  });
+
+  it('unchanged re-send keeps overlay', () => {
+    const { builder } = writableBuilder();
+    builder.saveOptimistically(1, TASK, 100, { title: 'Draft' });
+
+    builder.applyInstances([{ ...at(projectInstances, 1), _tstamp: 2 }]);
+
+    expect(at(projectOf(builder).tasks, 0).title).toBe('Draft');
+    expect(builder.hasWrite(1)).toBe(true);
+  });
+
+  it('drop after broadcast keeps server value', () => {
+    const { builder } = writableBuilder();
+    builder.saveOptimistically(1, TASK, 100, { title: 'Draft', done: true });
+    builder.applyInstances([change(TASK, 100, { title: 'Server' }, 2)]);
+
+    builder.dropWrite(1);
+    const task = at(projectOf(builder).tasks, 0);
+
+    expect(task.title).toBe('Server');
+    expect(task.done).toBe(false);
+  });
+
+  it('create shows a temporary instance', () => {
+    const { builder } = writableBuilder();
+    const before = projectOf(builder);
+
+    builder.createOptimistically(1, TASK, -1, { title: 'New', tags: [1000] }, PROJECT, 1, 'tasks');
+    const after = projectOf(builder);
+
+    expect(taskIds(builder)).toEqual([100, 101, -1]);
+    expect(at(after.tasks, 2)).toEqual({
+      id: -1,
+      _instance_type: TASK,
+      _tstamp: 0,
+      title: 'New',
+      assignee: null,
+      comments: [],
+      tags: [],
+    });
+    expect(at(after.tasks, 0)).toBe(at(before.tasks, 0));
+    expect(builder.getInstance(TASK, -1)).toBe(at(after.tasks, 2));
+  });
+
+  it('created instance replaces temporary after response', () => {
+    const { builder } = writableBuilder();
+    builder.createOptimistically(1, TASK, -1, { title: 'New' }, PROJECT, 1, 'tasks');
+
+    builder.setCreatedId(1, 102);
+    expect(taskIds(builder)).toEqual([100, 101, -1]);
+
+    builder.applyInstances([createdTask]);
+    expect(taskIds(builder)).toEqual([100, 101, 102]);
+    expect(builder.getInstance(TASK, -1)).toBeUndefined();
+    expect(builder.hasWrite(1)).toBe(true);
+
+    builder.applyInstances([change(PROJECT, 1, { tasks: [100, 101, 102] }, 2)]);
+    expect(taskIds(builder)).toEqual([100, 101, 102]);
+    expect(builder.hasWrite(1)).toBe(false);
+  });
+
+  it('created instance replaces temporary before response', () => {
+    const { builder } = writableBuilder();
+    builder.createOptimistically(1, TASK, -1, { title: 'New' }, PROJECT, 1, 'tasks');
+    builder.applyInstances([createdTask, change(PROJECT, 1, { tasks: [100, 101, 102] }, 2)]);
+
+    builder.setCreatedId(1, 102);
+
+    expect(taskIds(builder)).toEqual([100, 101, 102]);
+    expect(builder.getInstance(TASK, -1)).toBeUndefined();
+    expect(builder.hasWrite(1)).toBe(false);
+  });
+
+  it('listed id hides temporary before arrival', () => {
+    const { builder } = writableBuilder();
+    builder.createOptimistically(1, TASK, -1, { title: 'New' }, PROJECT, 1, 'tasks');
+    builder.setCreatedId(1, 102);
+
+    builder.applyInstances([change(PROJECT, 1, { tasks: [100, 101, 102] }, 2)]);
+
+    expect(taskIds(builder)).toEqual([100, 101, 102]);
+    expect(isLoaded(at(projectOf(builder).tasks, 2))).toBe(false);
+  });
+
+  it('drop removes temporary instance', () => {
+    const { builder } = writableBuilder();
+    const before = projectOf(builder);
+    builder.createOptimistically(1, TASK, -1, { title: 'New' }, PROJECT, 1, 'tasks');
+
+    builder.dropWrite(1);
+
+    expect(projectOf(builder)).toEqual(before);
+    expect(builder.getInstance(TASK, -1)).toBeUndefined();
+    expect(builder.hasWrite(1)).toBe(false);
+  });
+
+  it('delete removes from every list', () => {
+    const { builder } = writableBuilder();
+
+    builder.deleteOptimistically(1, TAG, 1000);
+    const project = projectOf(builder);
+
+    expect(project.tags).toEqual([]);
+    expect(at(project.tasks, 0).tags.map((tag) => tag.id)).toEqual([1001]);
+    expect(builder.getInstance(TAG, 1000)).toBeUndefined();
+  });
+
+  it('drop reinserts at original index', () => {
+    const { builder } = writableBuilder();
+    builder.deleteOptimistically(1, TAG, 1000);
+
+    builder.dropWrite(1);
+    const project = projectOf(builder);
+
+    expect(project).toEqual(expectedProject);
+    expect(at(project.tasks, 0).tags.map((tag) => tag.id)).toEqual([1000, 1001]);
+  });
+
+  it('server delete spends optimistic delete', () => {
+    const { builder } = writableBuilder();
+    builder.deleteOptimistically(1, TASK, 100);
+
+    builder.applyInstances([change(TASK, 100, {}, 2, 'delete')]);
+
+    expect(builder.hasWrite(1)).toBe(false);
+    expect(taskIds(builder)).toEqual([101]);
+  });
+
+  it('drops overlays of a dropped anchor', () => {
+    const builder = new StateBuilder<Project>(projectListModel);
+    builder.setAnchors([1]);
+    builder.applyInstances(projectInstances);
+    builder.saveOptimistically(1, TASK, 100, { title: 'Draft' });
+
+    builder.removeAnchor(1);
+
+    expect(builder.hasWrite(1)).toBe(false);
+    expect(builder.dropWrite(1)).toBe(false);
+    expect(builder.getInstance(TASK, 100)).toBeUndefined();
   });
 });
