@@ -18,6 +18,13 @@ INCLUDE_EXAMPLE_APP = "{{ cookiecutter.include_example_app }}" == "y"
 EXAMPLE_APP_PATHS = [
     "backend/board",
     "backend/tests/test_board.py",
+    "backend/tests/test_board_channels.py",
+    "frontend/src/board",
+    "frontend/src/generated/board.channels.ts",
+    "frontend/src/generated/board.interfaces.ts",
+    "frontend/integration/boardChannel.test.ts",
+    "e2e/test_board.py",
+    "e2e/test_generated_client.py",
 ]
 
 # Letters, digits and punctuation that is safe unquoted in .env files and shells:

@@ -105,6 +105,9 @@ def test_example_app_removed_when_off(tmp_path):
         assert (with_app / relative).exists(), relative
         assert not (without_app / relative).exists(), relative
     assert '"board"' not in (without_app / "backend" / "config" / "settings.py").read_text()
+    assert "board" not in (without_app / "backend" / "config" / "routing.py").read_text()
+    assert "./board/" not in (without_app / "frontend" / "src" / "routes.tsx").read_text()
+    assert "./board/" in (with_app / "frontend" / "src" / "routes.tsx").read_text()
 
 
 def test_next_steps_printed(tmp_path):

@@ -18,7 +18,10 @@ import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BACKEND_DIR = PROJECT_DIR / "backend"
-FRONTEND_DIST_DIR = PROJECT_DIR / "frontend" / "dist"
+FRONTEND_DIR = PROJECT_DIR / "frontend"
+FRONTEND_DIST_DIR = FRONTEND_DIR / "dist"
+# The example board app, absent from projects generated without it.
+HAS_EXAMPLE_APP = (BACKEND_DIR / "board").is_dir()
 
 DEMO_PASSWORD = "demo-password"
 SERVER_START_TIMEOUT = 30
@@ -70,7 +73,28 @@ def server_env(tmp_path_factory):
     )
     manage(env, "migrate", "--noinput")
     manage(env, "create_demo_users", "--password", DEMO_PASSWORD)
+    if HAS_EXAMPLE_APP:
+        manage(env, "seed_demo")
     return env
+
+
+@pytest.fixture(scope="session")
+def django_orm(server_env):
+    """Set up Django in the test process on the server's database, for ORM changes made by tests.
+
+    Saves made here reach the server's clients the way any Django process's saves do:
+    through rxdjango's signals, Redis and MongoDB.
+    """
+    os.environ.update(server_env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Playwright's sync API runs an event loop in the test thread, where Django otherwise
+    # raises SynchronousOnlyOperation for database calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    if str(BACKEND_DIR) not in sys.path:
+        sys.path.insert(0, str(BACKEND_DIR))
+    import django
+
+    django.setup()
 
 
 @pytest.fixture(scope="session")
@@ -145,12 +169,23 @@ def log_in(page, username):
 
 
 @pytest.fixture(scope="session")
-def alice_storage_state(browser, browser_context_args, tmp_path_factory):
-    """Storage state of a browser where alice has logged in once through the page."""
-    context = browser.new_context(**browser_context_args)
-    page = context.new_page()
-    log_in(page, "alice")
-    path = tmp_path_factory.mktemp("auth") / "alice.json"
-    context.storage_state(path=path)
-    context.close()
-    return path
+def storage_state(browser, browser_context_args, tmp_path_factory):
+    """Return the storage state file of a user who has logged in once through the page."""
+    paths = {}
+
+    def state_of(username):
+        if username not in paths:
+            context = browser.new_context(**browser_context_args)
+            page = context.new_page()
+            log_in(page, username)
+            paths[username] = tmp_path_factory.mktemp("auth") / f"{username}.json"
+            context.storage_state(path=paths[username])
+            context.close()
+        return paths[username]
+
+    return state_of
+
+
+@pytest.fixture(scope="session")
+def alice_storage_state(storage_state):
+    return storage_state("alice")

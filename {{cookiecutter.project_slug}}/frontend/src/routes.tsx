@@ -1,6 +1,10 @@
 import type { RouteObject } from 'react-router';
 
 import { RequireAuth } from './auth/RequireAuth';
+{%- if cookiecutter.include_example_app == 'y' %}
+import { BoardList } from './board/BoardList';
+import { BoardPage } from './board/BoardPage';
+{%- endif %}
 import { HomePage } from './pages/HomePage';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
@@ -14,7 +18,21 @@ export const routes: RouteObject[] = [
   {
     path: '/',
     element: <RequireAuth />,
+{%- if cookiecutter.include_example_app == 'y' %}
+    children: [
+      {
+        index: true,
+        element: (
+          <HomePage>
+            <BoardList />
+          </HomePage>
+        ),
+      },
+      { path: 'boards/:boardId', element: <BoardPage /> },
+    ],
+{%- else %}
     children: [{ index: true, element: <HomePage /> }],
+{%- endif %}
   },
   { path: '*', element: <NotFoundPage /> },
 ];

@@ -1,6 +1,9 @@
+import type { ReactNode } from 'react';
+
 import { useCurrentUser } from '../auth/useAuth';
 
-export function HomePage() {
+/** The signed-in user's start page; `children` appear below the account card. */
+export function HomePage({ children }: { children?: ReactNode }) {
   const { user, logout } = useCurrentUser();
   const fullName = `${user.first_name} ${user.last_name}`.trim();
 
@@ -26,6 +29,7 @@ export function HomePage() {
           </button>
         </div>
       </div>
+      {children}
     </main>
   );
 }
