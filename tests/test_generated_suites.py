@@ -57,3 +57,11 @@ def test_end_to_end_suite(project, frontend):
         run(["npm", "run", "build"], cwd=frontend)
 
     run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "e2e"], cwd=project, env=python_env())
+
+
+def test_benchmarks_quick_run(project, frontend):
+    """Every benchmark scenario runs at small sizes; the numbers are printed, never checked."""
+    result = run(["python", "-m", "benchmarks", "--quick"], cwd=project / "backend", env=python_env())
+
+    for heading in ["Initial load", "Fan-out", "Write round trip", "Client", "Memory"]:
+        assert heading in result.stdout, heading

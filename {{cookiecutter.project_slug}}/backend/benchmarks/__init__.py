@@ -1,1 +1,1 @@
-"""Benchmarks of the live-state layer: scripts that print tables, not tests."""
+"""Benchmarks of rxdjango through a real daphne: `python -m benchmarks --help`. They print tables and assert nothing."""

@@ -9,6 +9,7 @@ flat instance of an anchor, and rebuilds the nested representation from flat ins
 """
 
 import math
+import threading
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import NamedTuple
@@ -228,6 +229,8 @@ class Layer:
         self._children_by_name: dict[str, Layer] = {}
         self._select_related: list[str] = []
         self._prefetch_related: list[str] = []
+        # One flat serializer per thread, kept for serialize().
+        self._local = threading.local()
 
     def __repr__(self):
         return f"<Layer {self.instance_type} at {self.path_from_anchor or 'anchor'}>"
@@ -243,8 +246,16 @@ class Layer:
     def serialize(self, instance, tstamp: float, operation: str = INITIAL_STATE) -> dict:
         """Serialize one row as a flat instance with JSON-safe values."""
         _check_operation(operation)
-        data = self.flat_serializer_class(instance).data
+        data = self._flat_serializer().to_representation(instance)
         return self._flat_instance(instance.pk, data, tstamp, operation)
+
+    def _flat_serializer(self):
+        # A ModelSerializer inspects its model to build its fields, which costs more than
+        # serializing one row, so each thread builds them once and reuses the serializer.
+        serializer = getattr(self._local, "serializer", None)
+        if serializer is None:
+            serializer = self._local.serializer = self.flat_serializer_class()
+        return serializer
 
     def serialize_many(self, instances: Iterable, tstamp: float, operation: str = INITIAL_STATE) -> list[dict]:
         """Serialize rows as flat instances, building the serializer fields once for all rows."""
