@@ -6,8 +6,10 @@ is serialized once per layer that contains its model, the anchors that show it a
 """
 
 import logging
+import threading
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
@@ -58,6 +60,31 @@ def connect_m2m(through):
 # Transaction batching
 
 
+# The batches that commit in this thread while deferred_broadcasts() is active, else None.
+_deferral = threading.local()
+
+
+@contextmanager
+def deferred_broadcasts():
+    """Hold the batches that commit inside the block in the yielded list instead of sending them.
+
+    The caller sends them later with send_batches(), e.g. after answering the write that
+    made the changes.
+    """
+    held = []
+    _deferral.held = held
+    try:
+        yield held
+    finally:
+        _deferral.held = None
+
+
+def send_batches(batches):
+    """Send batches held by deferred_broadcasts()."""
+    for batch in batches:
+        batch.flush()
+
+
 class ChangeBatch:
     """Rows changed in one transaction, flushed once when it commits (last change wins)."""
 
@@ -77,6 +104,10 @@ class ChangeBatch:
         self.changes[key] = (operation, captured)
 
     def flush(self):
+        held = getattr(_deferral, "held", None)
+        if held is not None:
+            held.append(self)
+            return
         changes, self.changes = self.changes, {}
         for (model, pk), (operation, captured) in changes.items():
             try:

@@ -448,8 +448,11 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         order the client sent them, and its next frame waits until this write's response is sent.
         The database work runs in a thread.
         """
-        response = await self.writes.respond(message)
-        await self.send_frame(response)
+        try:
+            response = await self.writes.respond(message)
+            await self.send_frame(response)
+        finally:
+            await self.writes.broadcast_committed()
 
     # Channel-layer events
 

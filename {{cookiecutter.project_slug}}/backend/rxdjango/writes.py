@@ -26,7 +26,7 @@ from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
 
-from rxdjango import protocol
+from rxdjango import broadcast, protocol
 from rxdjango.channels import call_hook
 from rxdjango.operations import CREATE, SAVE
 from rxdjango.serialization import to_json_safe
@@ -75,6 +75,8 @@ class WriteHandler:
     def __init__(self, consumer):
         self.consumer = consumer
         self.responses = OrderedDict()
+        # Change batches of the last applied write, sent after its writeResponse.
+        self.committed = []
 
     @property
     def channel_class(self):
@@ -153,10 +155,11 @@ class WriteHandler:
             data = dict(message.data)
             check_user_key_value(layer, data, self.consumer.user_key)
             await check_permission(channel.can_save, (instance, dict(data)), description)
-            await database_sync_to_async(save_row)(layer, message.instance_id, data, self.serializer_context())
+            context = self.serializer_context()
+            self.committed = await database_sync_to_async(save_row)(layer, message.instance_id, data, context)
         else:
             await check_permission(channel.can_delete, (instance,), description)
-            await database_sync_to_async(delete_row)(layer.model, message.instance_id)
+            self.committed = await database_sync_to_async(delete_row)(layer.model, message.instance_id)
         return None
 
     async def create(self, message):
@@ -173,8 +176,19 @@ class WriteHandler:
         description = f"create {message.instance_type} in {message.relation_name} of {message.parent_type}"
         await check_permission(self.consumer.channel.can_create, (layer.model, parent, dict(data)), description)
 
-        pk = await database_sync_to_async(create_row)(layer, message.parent_id, data, self.serializer_context())
+        context = self.serializer_context()
+        pk, self.committed = await database_sync_to_async(create_row)(layer, message.parent_id, data, context)
         return to_json_safe(pk)
+
+    async def broadcast_committed(self):
+        """Send the changes of the last applied write, which wait until its writeResponse is sent.
+
+        The writer learns the outcome without waiting for the cache update and fan-out;
+        every client, the writer included, then receives the changes as usual.
+        """
+        batches, self.committed = self.committed, []
+        if batches:
+            await database_sync_to_async(broadcast.send_batches)(batches)
 
     async def check_in_state(self, instance_type, instance_id):
         """Raise a 400 unless the instance is in the cached state of an anchor of this connection.
@@ -291,22 +305,28 @@ def validate(serializer, layer):
 
 
 def save_row(layer, pk, data, context):
-    """Validate the data with the layer's flat serializer and save it to the row (a partial update)."""
-    with transaction.atomic(using=router.db_for_write(layer.model)):
+    """Validate the data with the layer's flat serializer and save it to the row (a partial update).
+
+    Returns the committed change batches, for WriteHandler.broadcast_committed().
+    """
+    with broadcast.deferred_broadcasts() as committed, transaction.atomic(using=router.db_for_write(layer.model)):
         instance = lock_row(layer.model, pk)
         serializer = layer.flat_serializer_class(instance, data=data, partial=True, context=context)
         validate(serializer, layer)
         serializer.save()
+    return committed
 
 
 def create_row(layer, parent_pk, data, context):
-    """Create a row of the layer from the data and link it to the parent row; returns its primary key.
+    """Create a row of the layer from the data and link it to the parent row.
+
+    Returns its primary key and the committed change batches.
 
     A reverse foreign key gets the parent as its value. A many-to-many relation (either
     direction) gets the new row added to the parent's relation.
     """
     relation = layer.relation
-    with transaction.atomic(using=router.db_for_write(layer.model)):
+    with broadcast.deferred_broadcasts() as committed, transaction.atomic(using=router.db_for_write(layer.model)):
         parent = lock_row(layer.parent.model, parent_pk)
         if relation.kind == "reverse_foreign_key":
             foreign_key = relation.reverse_query_name
@@ -319,7 +339,7 @@ def create_row(layer, parent_pk, data, context):
             validate(serializer, layer)
             instance = serializer.save()
             getattr(parent, layer.source).add(instance)
-    return instance.pk
+    return instance.pk, committed
 
 
 def with_parent_id(layer, data, foreign_key, parent_pk):
@@ -336,5 +356,7 @@ def with_parent_id(layer, data, foreign_key, parent_pk):
 
 
 def delete_row(model, pk):
-    with transaction.atomic(using=router.db_for_write(model)):
+    """Delete the row and return the committed change batches."""
+    with broadcast.deferred_broadcasts() as committed, transaction.atomic(using=router.db_for_write(model)):
         lock_row(model, pk).delete()
+    return committed

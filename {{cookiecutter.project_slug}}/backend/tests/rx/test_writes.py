@@ -462,6 +462,20 @@ async def test_save_reaches_writer_and_other(people, project_rows):
     await watcher.close()
 
 
+async def test_write_response_precedes_broadcast(people, project_rows):
+    owner, _ = people
+    project, first_task, _ = project_rows
+    writer = await open_project(owner, project.pk)
+    start = len(writer.frames)
+
+    await save(writer, 1, TASK, first_task.pk, {"title": "Answered first"})
+    await wait_for_instance(writer, lambda flat: is_instance(flat, TASK, first_task.pk), start)
+
+    types = [frame["type"] for frame in writer.frames[start:] if frame["type"] in ("writeResponse", "instances")]
+    assert types == ["writeResponse", "instances"]
+    await writer.close()
+
+
 async def test_create_returns_instance_id(people, project):
     owner, other = people
     writer = await open_project(owner, project.pk)
@@ -506,8 +520,8 @@ def test_create_fills_foreign_key_field(people, project):
     other_project = Project.objects.create(name="Other", owner=people[1])
     layer = StateModel(ProjectWithTasksSerializer(), owner="test").root.child("tasks")
 
-    without_project = create_row(layer, project.pk, {"title": "No project given"}, {})
-    with_other_project = create_row(layer, project.pk, {"title": "Other given", "project": other_project.pk}, {})
+    without_project, _ = create_row(layer, project.pk, {"title": "No project given"}, {})
+    with_other_project, _ = create_row(layer, project.pk, {"title": "Other given", "project": other_project.pk}, {})
 
     assert Task.objects.get(pk=without_project).project_id == project.pk
     assert Task.objects.get(pk=with_other_project).project_id == project.pk
