@@ -110,29 +110,19 @@ class WriteHandler:
             self.log_rejection(message, rejection)
             return error_response(message.write_id, rejection.code, rejection.message, rejection.fields)
         except Exception:
-            logger.exception(
-                "Write %s (%s of %s) of connection %s (user %s, anchors %s) failed with a 500",
-                message.write_id,
-                message.operation,
-                message.instance_type,
-                self.consumer.connection_id,
-                self.consumer.user_key,
-                self.consumer.anchors,
-            )
+            logger.exception("%s failed with a 500", self.describe(message))
             return error_response(message.write_id, protocol.INTERNAL_ERROR, SERVER_ERROR_MESSAGE)
         return success_response(message.write_id, instance_id)
 
     def log_rejection(self, message, rejection):
-        logger.warning(
-            "Write %s (%s of %s) of connection %s (user %s, anchors %s) rejected with %s: %s",
-            message.write_id,
-            message.operation,
-            message.instance_type,
-            self.consumer.connection_id,
-            self.consumer.user_key,
-            self.consumer.anchors,
-            rejection.code,
-            rejection.message,
+        logger.warning("%s rejected with %s: %s", self.describe(message), rejection.code, rejection.message)
+
+    def describe(self, message):
+        """Return the write's id, operation and type and the connection's ids, for log lines."""
+        consumer = self.consumer
+        return (
+            f"Write {message.write_id} ({message.operation} of {message.instance_type}) of connection "
+            f"{consumer.connection_id} (user {consumer.user_key}, anchors {consumer.anchors})"
         )
 
     # The checks and the write

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
+from tests.rx import live
 from tests.rxapp.models import Comment, Note, Project, ProjectDetail, Tag, Task
 
 PASSWORD = "correct-horse-battery"
@@ -105,3 +106,21 @@ def second_project(project_tree):
     project.tags.set([project_tree.tags.backend])
     task = Task.objects.create(project=project, title="Patch", assignee=bob)
     return SimpleNamespace(project=project, task=task)
+
+
+@pytest.fixture
+def people(transactional_db):
+    """Two users of the live tests: olga, who owns the project, and pavel."""
+    return live.make_user("olga"), live.make_user("pavel")
+
+
+@pytest.fixture
+def project_rows(people):
+    """olga's project: "Build rocket" assigned to olga, "Train crew" assigned to pavel, a note each."""
+    owner, other = people
+    return live.build_project(owner, other)
+
+
+@pytest.fixture
+def project(project_rows):
+    return project_rows[0]

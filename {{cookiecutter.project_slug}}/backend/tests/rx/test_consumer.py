@@ -7,30 +7,12 @@ import pytest
 from django.db import transaction
 
 from rxdjango import fanout
-from tests.rx.live import LiveClient, build_project, clean_cache, make_user, run_sync, token_for
+from tests.rx.live import LiveClient, clean_cache, run_sync, token_for
 from tests.rxapp.channels import ProjectChannel
 from tests.rxapp.models import Note, Project, Task
 from tests.rxapp.serializers import ProjectSerializer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures(clean_cache.__name__)]
-
-
-@pytest.fixture
-def people(transactional_db):
-    owner = make_user("olga")
-    other = make_user("pavel")
-    return owner, other
-
-
-@pytest.fixture
-def project_rows(people):
-    owner, other = people
-    return build_project(owner, other)
-
-
-@pytest.fixture
-def project(project_rows):
-    return project_rows[0]
 
 
 async def open_client(user, project_id, last_update=None):

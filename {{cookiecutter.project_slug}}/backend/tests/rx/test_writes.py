@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from rxdjango.state_model import StateModel
 from rxdjango.writes import create_row
-from tests.rx.live import LiveClient, build_project, clean_cache, make_user, run_sync, token_for
+from tests.rx.live import LiveClient, clean_cache, run_sync, token_for
 from tests.rxapp.channels import WritableProjectChannel
 from tests.rxapp.models import Note, Project, Tag, Task
 
@@ -28,25 +28,6 @@ TAG = "tests.rxapp.serializers.TagSerializer"
 NOTE = "tests.rxapp.serializers.NoteSerializer"
 COMMENT = "tests.rxapp.serializers.CommentSerializer"
 TASK_SUMMARY = "tests.rxapp.serializers.TaskSummarySerializer"
-
-
-@pytest.fixture
-def people(transactional_db):
-    owner = make_user("olga")
-    other = make_user("pavel")
-    return owner, other
-
-
-@pytest.fixture
-def project_rows(people):
-    """olga's project: "Build rocket" assigned to olga, "Train crew" assigned to pavel, a note each."""
-    owner, other = people
-    return build_project(owner, other)
-
-
-@pytest.fixture
-def project(project_rows):
-    return project_rows[0]
 
 
 @pytest.fixture
