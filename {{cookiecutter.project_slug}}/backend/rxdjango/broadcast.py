@@ -66,21 +66,21 @@ _deferral = threading.local()
 
 @contextmanager
 def deferred_broadcasts():
-    """Hold the batches that commit inside the block in the yielded list instead of sending them.
+    """Collect the batches that commit inside the block in the yielded list instead of sending them.
 
-    The caller sends them later with send_batches(), e.g. after answering the write that
-    made the changes.
+    The caller sends them later with send_batches(), e.g. after the response to the write
+    that made the changes.
     """
-    held = []
-    _deferral.held = held
+    deferred = []
+    _deferral.batches = deferred
     try:
-        yield held
+        yield deferred
     finally:
-        _deferral.held = None
+        _deferral.batches = None
 
 
 def send_batches(batches):
-    """Send batches held by deferred_broadcasts()."""
+    """Send the batches collected by deferred_broadcasts()."""
     for batch in batches:
         batch.flush()
 
@@ -104,9 +104,9 @@ class ChangeBatch:
         self.changes[key] = (operation, captured)
 
     def flush(self):
-        held = getattr(_deferral, "held", None)
-        if held is not None:
-            held.append(self)
+        deferred = getattr(_deferral, "batches", None)
+        if deferred is not None:
+            deferred.append(self)
             return
         changes, self.changes = self.changes, {}
         for (model, pk), (operation, captured) in changes.items():

@@ -359,7 +359,7 @@ class DocumentStore:
         collection = await self._async_collection()
         ids = [document_id(anchor, instance_type, instance_id) for anchor in anchors]
         projection = {"_anchor": 1, "_user": 1, "_deleted": 1}
-        # The filter names _id alone: FerretDB answers a filter on _id from its primary key
+        # The filter names _id alone: FerretDB serves a filter on _id from its primary key
         # but scans the collection when another field is added, so tombstones are skipped here.
         if len(ids) == 1:
             document = await collection.find_one({"_id": ids[0]}, projection=projection)

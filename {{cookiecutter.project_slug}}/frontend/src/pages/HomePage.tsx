@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 
 import { useCurrentUser } from '../auth/useAuth';
 
-/** The signed-in user's start page; `children` appear below the account card. */
+/** Renders the signed-in user's start page, with `children` below the account card. */
 export function HomePage({ children }: { children?: ReactNode }) {
   const { user, logout } = useCurrentUser();
   const fullName = `${user.first_name} ${user.last_name}`.trim();

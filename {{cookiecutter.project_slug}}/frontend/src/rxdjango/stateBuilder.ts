@@ -132,7 +132,7 @@ export class StateBuilder<TState = BuiltInstance> {
   private roots: TState[] = [];
   private rootsStale = true;
 
-  /** The built state gets write methods from `writeMethods`, and none without it. */
+  /** Creates a builder whose state objects get write methods from `writeMethods`, or none without it. */
   constructor(model: ChannelModel, writeMethods?: WriteMethods) {
     this.model = model;
     this.writeMethods = writeMethods;
@@ -547,7 +547,7 @@ export class StateBuilder<TState = BuiltInstance> {
     nodes.add(node);
   }
 
-  /** Removes one overlay from a node, and forgets the write once none of its overlays is left. */
+  /** Removes one overlay from a node, and drops the write once none of its overlays is left. */
   private removeOverlay(node: InstanceNode, overlay: Overlay): void {
     node.overlays = node.overlays.filter((candidate) => candidate !== overlay);
     if (node.overlays.some((candidate) => candidate.writeId === overlay.writeId)) {
