@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -20,6 +21,8 @@ logger = logging.getLogger("benchmarks")
 
 # Seconds the runner waits for one channel-layer send.
 SEND_TIMEOUT = 60
+# Seconds the runner waits for a board's cache to finish filling.
+SETTLE_TIMEOUT = 60
 
 
 def setup_django(workdir):
@@ -124,10 +127,26 @@ class Bench:
     # Cache control
 
     @staticmethod
-    def cool(board):
+    def settle(board):
+        """Wait until a board's cache is no longer HEATING.
+
+        A loading client gets its state before the cache is filled, so the anchor turns
+        HOT a little after that client's initialStateEnd.
+        """
+        from benchmarks.benchapp.channels import BoardChannel
+
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while BoardChannel.cache.state_of(board.id) == "HEATING":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"board {board.id} is still HEATING after {SETTLE_TIMEOUT} s")
+            time.sleep(0.01)
+
+    @classmethod
+    def cool(cls, board):
         """Empty a board's cache and wait until it is COLD, so the next client reads the database."""
         from benchmarks.benchapp.channels import BoardChannel
 
+        cls.settle(board)
         BoardChannel.clear_cache(board.id)
         state = BoardChannel.cache.state_of(board.id)
         if state != "COLD":

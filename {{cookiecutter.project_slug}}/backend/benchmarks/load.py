@@ -21,6 +21,7 @@ def measure_size(bench, size, repeat):
     # One untimed round loads the code paths and the database pages of this board.
     bench.cool(board)
     warmup = pool.call("load", url=rx_url, token=token)
+    bench.settle(board)
     if warmup["instances"] != board.size:
         raise RuntimeError(f"board {board.id} sent {warmup['instances']} flat instances, expected {board.size}")
     pool.call("load", url=floor_url, token=token)
@@ -30,6 +31,7 @@ def measure_size(bench, size, repeat):
     for _ in range(repeat):
         bench.cool(board)
         samples["cold"].append(pool.call("load", url=rx_url, token=token)["seconds"])
+        bench.settle(board)
         samples["hot"].append(pool.call("load", url=rx_url, token=token)["seconds"])
         floor = pool.call("load", url=floor_url, token=token)
         if floor["instances"] != board.size:

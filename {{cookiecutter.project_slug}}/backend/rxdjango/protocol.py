@@ -24,6 +24,8 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_REQUEST = 4400
 CLOSE_AUTH_TIMEOUT = 4408
 CLOSE_SLOW_CONSUMER = 4429
+# The standard WebSocket code for a server error; clients reconnect after it.
+CLOSE_INTERNAL_ERROR = 1011
 
 
 class FrameError(Exception):

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models.fields.reverse_related import ForeignObjectRel, ManyToManyRel, OneToOneRel
-from rest_framework import serializers
+from rest_framework import relations, serializers
 
 from .exceptions import ChannelConfigError
 from .related_properties import RelatedProperty
@@ -162,6 +162,27 @@ class NestedField(NamedTuple):
     allow_null: bool
 
 
+# Attribute of a model instance with preloaded key lists: {flat field name: [primary keys]}.
+PRELOADED_KEYS = "_rx_keys"
+
+
+class PrimaryKeyListField(relations.ManyRelatedField):
+    """The primary keys of a to-many relation, in the order of its related manager.
+
+    `Layer.serialize_many` preloads the keys of all its rows with one query per relation;
+    a row without them reads the related manager.
+    """
+
+    def get_attribute(self, instance):
+        preloaded = getattr(instance, PRELOADED_KEYS, None)
+        if preloaded is not None and self.field_name in preloaded:
+            return preloaded[self.field_name]
+        return [row.pk for row in super().get_attribute(instance)]
+
+    def to_representation(self, iterable):
+        return list(iterable)
+
+
 _flat_serializer_classes = {}
 
 
@@ -186,8 +207,11 @@ def flat_serializer_class_for(serializer_class, nested_fields: tuple[NestedField
                 if nested.source != nested.name:
                     kwargs["source"] = nested.source
                 if nested.many:
-                    kwargs["many"] = True
-                elif nested.allow_null:
+                    fields[nested.name] = PrimaryKeyListField(
+                        child_relation=serializers.PrimaryKeyRelatedField(read_only=True), **kwargs
+                    )
+                    continue
+                if nested.allow_null:
                     kwargs["allow_null"] = True
                 fields[nested.name] = serializers.PrimaryKeyRelatedField(**kwargs)
             return fields
@@ -228,6 +252,12 @@ class Layer:
         self.field_names: list[str] = []
         self._children_by_name: dict[str, Layer] = {}
         self._select_related: list[str] = []
+        # Many-relations that the flat serializer lists as primary keys, with the lookup
+        # from the related model back to this layer's model: (field name, related model, lookup).
+        self._key_lists: list[tuple[str, type[models.Model], str]] = []
+        # Sources of the other many-relations, prefetched: a field that reads more than the
+        # row's columns, such as a SerializerMethodField, may read them, or the related model
+        # has no lookup back (a many-to-many field with related_name="+").
         self._prefetch_related: list[str] = []
         # One flat serializer per thread, kept for serialize().
         self._local = threading.local()
@@ -263,8 +293,26 @@ class Layer:
         rows = list(instances)
         if not rows:
             return []
-        data = self.flat_serializer_class(rows, many=True).data
-        return [self._flat_instance(row.pk, item, tstamp, operation) for row, item in zip(rows, data, strict=True)]
+        self.preload_keys(rows)
+        serializer = self._flat_serializer()
+        return [self._flat_instance(row.pk, serializer.to_representation(row), tstamp, operation) for row in rows]
+
+    def preload_keys(self, rows):
+        """Read the key lists of the rows' to-many relations, one query per relation.
+
+        Each row keeps them in its PRELOADED_KEYS attribute, where PrimaryKeyListField finds them.
+        """
+        if not self._key_lists:
+            return
+        pks = [row.pk for row in rows]
+        for name, related_model, lookup in self._key_lists:
+            keys = {}
+            pairs = related_model._default_manager.filter(**{f"{lookup}__in": pks}).values_list(lookup, "pk")
+            for parent_pk, pk in pairs:
+                keys.setdefault(parent_pk, []).append(pk)
+            for row in rows:
+                preloaded = row.__dict__.setdefault(PRELOADED_KEYS, {})
+                preloaded[name] = keys.get(row.pk, [])
 
     def _flat_instance(self, pk, data, tstamp, operation):
         # "id" is always the primary key, also when the serializer has no "id" field.
@@ -498,6 +546,9 @@ class StateModel:
         layer.field_names = [name for name, field in flat_fields.items() if not field.write_only]
         self._read_meta_options(layer, fields)
 
+        # The key lists of to-many relations are read with one values query each, unless
+        # another field may read the related rows and should find them prefetched.
+        keys_alone = _reads_own_columns(model, flat_fields, {nested.name for nested in nested_fields})
         for nested_field in nested_fields:
             field = fields[nested_field.name]
             child_serializer = field.child if nested_field.many else field
@@ -505,7 +556,11 @@ class StateModel:
             child = self._build_layer(child_serializer, layer, nested_field, child_relation)
             layer.children.append(child)
             layer._children_by_name[nested_field.name] = child
-            if nested_field.many:
+            if nested_field.many and keys_alone and child_relation.reverse_query_name is not None:
+                layer._key_lists.append(
+                    (nested_field.name, child_relation.related_model, child_relation.reverse_query_name)
+                )
+            elif nested_field.many:
                 layer._prefetch_related.append(nested_field.source)
             elif child_relation.kind == "reverse_one_to_one":
                 layer._select_related.append(child_relation.query_name)
@@ -683,6 +738,24 @@ class StateModel:
             "Set state to an instance of a ModelSerializer subclass, e.g. state = ProjectSerializer(), "
             "or ProjectSerializer(many=True) for a list channel."
         )
+
+
+def _reads_own_columns(model, flat_fields, nested_names) -> bool:
+    """Return whether the flat fields other than nested_names read only concrete fields of the row."""
+    for name, field in flat_fields.items():
+        if name in nested_names or field.write_only:
+            continue
+        if isinstance(field, serializers.SerializerMethodField) or field.source == "*":
+            return False
+        if len(field.source_attrs) != 1:
+            return False
+        try:
+            model_field = model._meta.get_field(field.source_attrs[0])
+        except FieldDoesNotExist:
+            return False
+        if not model_field.concrete:
+            return False
+    return True
 
 
 def _join_lookup(step, rest, reverse=False):

@@ -23,6 +23,12 @@ logger = logging.getLogger("rxdjango.consumer")
 # Attempts to open an anchor whose loader died while this connection waited for it.
 MAX_OPEN_ATTEMPTS = 3
 
+# Markers that load_and_send passes to fill_cache after the batches: the read ended, or failed.
+LOAD_READ = object()
+LOAD_FAILED = object()
+# Running fill_cache tasks, referenced here so that they are not garbage-collected.
+_cache_fillers = set()
+
 
 def is_visible_to(user_key, user_id):
     return user_id is None or str(user_id) == user_key
@@ -44,6 +50,8 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         self.anchors = []
         self.sessions = set()
         self.loading = {}
+        # fill_cache tasks of the anchors this connection loaded from the database.
+        self.cache_fills = set()
         self.groups_joined = set()
         self.tasks = set()
         self.frame_errors = deque()
@@ -278,32 +286,82 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         return tstamp
 
     async def load_and_send(self, anchor_id):
-        """Read the anchor from the database, fill the cache, and feed other waiting clients."""
-        cache = self.channel_class.cache
+        """Read the anchor from the database and send it, while a task of its own fills the cache.
+
+        Each batch is sent as soon as it is read. The cache writes, and with them the heating
+        stream that feeds other waiting clients, follow in fill_cache, so this client does
+        not wait for them.
+        """
         state_model = self.channel_class.state_model
         tstamp = time.time()
         user_layers = {layer.instance_type: layer for layer in state_model.layers if layer.user_key}
         batches = asyncio.Queue()
+        to_cache = asyncio.Queue()
         producer = self.read_anchor_in_thread(anchor_id, tstamp, batches)
+        filler = asyncio.get_running_loop().create_task(self.fill_cache(anchor_id, tstamp, to_cache))
+        # Not in self.tasks: the filler finishes the load for the other clients of the
+        # anchor even when this connection closes.
+        _cache_fillers.add(filler)
+        filler.add_done_callback(_cache_fillers.discard)
+        self.cache_fills.add(filler)
+        filler.add_done_callback(self.cache_fills.discard)
         try:
             # The database is read in one thread call, because Channels closes the thread's
-            # connection between calls. Each batch is cached and sent as soon as it is read,
-            # so waiting clients receive it at once and the loader's lease stays renewed.
+            # connection between calls.
             while (batch := await batches.get()) is not None:
                 user_ids = [self.user_id_in(user_layers, flat) for flat in batch]
-                await cache.write_heating_batch(anchor_id, batch, user_ids)
+                to_cache.put_nowait((batch, user_ids))
                 visible = [
                     flat for flat, user_id in zip(batch, user_ids, strict=True) if is_visible_to(self.user_key, user_id)
                 ]
                 await self.send_instances(visible)
             await producer
-            await cache.finish_heating(anchor_id, tstamp)
         except BaseException:
             logger.exception("Loading anchor %s of %s failed", anchor_id, self.channel_class.__name__)
+            to_cache.put_nowait(LOAD_FAILED)
+            # The load is aborted before the error reaches the caller.
+            await asyncio.shield(filler)
+            raise
+        to_cache.put_nowait(LOAD_READ)
+        return tstamp
+
+    async def fill_cache(self, anchor_id, tstamp, to_cache):
+        """Write the batches of a load to the cache, then mark the anchor HOT.
+
+        When the load fails, or the cache cannot store it, the load is aborted. The other
+        clients then load again. This socket is closed so that its client reloads too,
+        because changes no longer reach an anchor that is not live.
+        """
+        cache = self.channel_class.cache
+        try:
+            while (item := await to_cache.get()) is not LOAD_READ:
+                if item is LOAD_FAILED:
+                    await cache.abort_heating(anchor_id)
+                    return
+                batch, user_ids = item
+                await cache.write_heating_batch(anchor_id, batch, user_ids)
+            await cache.finish_heating(anchor_id, tstamp)
+        except asyncio.CancelledError:
             await cache.abort_heating(anchor_id)
             raise
+        except Exception:
+            logger.exception(
+                "Filling the cache of anchor %s of %s failed, so connection %s is closed and its client reloads",
+                anchor_id,
+                self.channel_class.__name__,
+                self.connection_id,
+            )
+            await cache.abort_heating(anchor_id)
+            if not self.closed:
+                self.closed = True
+                await self.close(code=protocol.CLOSE_INTERNAL_ERROR)
+            return
         logger.info("Loaded anchor %s of %s from the database", anchor_id, self.channel_class.__name__)
-        return tstamp
+
+    async def cache_filled(self):
+        """Wait until the cache contains the anchors that this connection loaded from the database."""
+        if self.cache_fills:
+            await asyncio.wait(list(self.cache_fills))
 
     def read_anchor_in_thread(self, anchor_id, tstamp, batches):
         """Start reading an anchor's flat instances in a thread; batches arrive on the queue, then None."""

@@ -187,6 +187,8 @@ class WriteHandler:
         """
         # NOTE: an anchor whose cache was cleared while the connection stays open (clear_cache,
         # expire_rxdjango_cache) has no documents, so its writes get this 400.
+        # The client of a load gets its state before the cache is filled.
+        await self.consumer.cache_filled()
         anchors = list(self.consumer.anchors)
         owners = await self.channel_class.cache.live_owners(anchors, instance_type, instance_id)
         user_key = self.consumer.user_key

@@ -107,6 +107,16 @@ async def settle(seconds=0.05):
     await asyncio.sleep(seconds)
 
 
+async def cache_filled(channel_class, anchor_id, timeout=RECEIVE_TIMEOUT):
+    """Wait until the anchor's cache is no longer HEATING.
+
+    The client that loads an anchor gets its state before the cache is filled.
+    """
+    async with asyncio.timeout(timeout):
+        while await run_sync(channel_class.cache.state_of, anchor_id) == "HEATING":
+            await asyncio.sleep(0.01)
+
+
 def build_project(owner, other, name="Apollo"):
     """Create a project with every nested relation: detail, tags, tasks, comments, notes."""
     from decimal import Decimal

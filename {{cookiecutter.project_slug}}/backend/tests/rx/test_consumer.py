@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 
 from rxdjango import fanout
-from tests.rx.live import LiveClient, clean_cache, run_sync, token_for
+from tests.rx.live import LiveClient, cache_filled, clean_cache, run_sync, token_for
 from tests.rxapp.channels import ProjectChannel
 from tests.rxapp.models import Note, Project, Task
 from tests.rxapp.serializers import ProjectSerializer
@@ -318,6 +318,43 @@ async def test_cold_anchor_loaded_once_for_twenty_clients(people, project, monke
     await asyncio.gather(*(client.close() for client in clients))
 
 
+async def test_loader_gets_state_before_cache_is_filled(people, project, monkeypatch):
+    filling = asyncio.Event()
+    original = ProjectChannel.cache.write_heating_batch
+
+    async def held_write(*args, **kwargs):
+        await filling.wait()
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(ProjectChannel.cache, "write_heating_batch", held_write)
+    client = await open_client(people[0], project.pk)
+
+    assert await client.initial_state()
+    assert await run_sync(ProjectChannel.cache.state_of, project.pk) == "HEATING"
+    filling.set()
+    await cache_filled(ProjectChannel, project.pk)
+    assert await run_sync(ProjectChannel.cache.state_of, project.pk) == "HOT"
+    await client.close()
+
+
+async def test_failed_cache_fill_closes_loader(people, project, monkeypatch):
+    filling = asyncio.Event()
+
+    async def failing_write(*args, **kwargs):
+        await filling.wait()
+        raise ConnectionError("the cache refused the batch")
+
+    monkeypatch.setattr(ProjectChannel.cache, "write_heating_batch", failing_write)
+    client = await open_client(people[0], project.pk)
+    await client.initial_state()
+    filling.set()
+
+    closing = await client.communicator.receive_output(timeout=5)
+    assert closing["type"] == "websocket.close"
+    assert closing["code"] == 1011
+    assert await run_sync(ProjectChannel.cache.state_of, project.pk) == "COLD"
+
+
 async def test_reconnect_gets_only_newer(people, project_rows):
     project, first_task, second_task = project_rows
     client = await open_client(people[0], project.pk)
@@ -350,6 +387,7 @@ async def test_reconnect_after_rebuild_gets_everything(people, project):
     full = await client.initial_state()
     last_update = client.frames[-1]["tstamp"]
     await client.close()
+    await cache_filled(ProjectChannel, project.pk)
     await run_sync(ProjectChannel.clear_cache, project.pk)
 
     again = await open_client(people[0], project.pk, last_update=last_update)
@@ -586,6 +624,7 @@ async def test_migrate_clears_caches(people, project):
     client = await open_client(people[0], project.pk)
     await client.initial_state()
     await client.close()
+    await cache_filled(ProjectChannel, project.pk)
     assert ProjectChannel.cache.state_of(project.pk) == "HOT"
 
     await run_sync(call_command, "migrate", verbosity=0)

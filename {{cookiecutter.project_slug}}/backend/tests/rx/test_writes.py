@@ -5,6 +5,7 @@ malformed frame, Meta.writable, cached state of the connection's anchors, missin
 can_* hooks, serializer validation, and the ORM write with its broadcast.
 """
 
+import asyncio
 import logging
 import re
 
@@ -241,6 +242,37 @@ async def test_writable_type_queries_counted(people, project_rows):
 
 
 # 3. Cached state of the connection's anchors
+
+
+async def test_write_waits_for_cache_fill(people, project_rows, monkeypatch):
+    project, task, _ = project_rows
+    filling = asyncio.Event()
+    original = WritableProjectChannel.cache.write_heating_batch
+
+    async def held_write(*args, **kwargs):
+        await filling.wait()
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(WritableProjectChannel.cache, "write_heating_batch", held_write)
+    client = await open_project(people[0], project.pk)
+    await client.send(
+        {
+            "type": "write",
+            "writeId": 1,
+            "operation": "save",
+            "instanceType": TASK,
+            "instanceId": task.pk,
+            "data": {"title": "written while filling"},
+        }
+    )
+    await asyncio.sleep(0.1)
+    assert await title_of(task.pk) != "written while filling"
+
+    filling.set()
+
+    assert (await response_to(client, 1))["success"] is True
+    assert await title_of(task.pk) == "written while filling"
+    await client.close()
 
 
 async def test_task_of_other_anchor_400(people, project_rows):
