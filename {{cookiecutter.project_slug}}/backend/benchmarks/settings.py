@@ -16,8 +16,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ["RX_BENCH_DATABASE"],
-        # Writers wait for each other instead of failing while daphne reads.
-        "OPTIONS": {"timeout": 30},
+        # Writers wait for each other instead of failing while daphne reads. The PRAGMAs
+        # are those that config/settings.py sets for SQLite.
+        "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
     },
 }
 MONGO_STATE_DB = os.environ.get("RX_BENCH_MONGO_DB", "rxdjango_benchmark")

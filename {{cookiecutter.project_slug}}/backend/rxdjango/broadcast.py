@@ -9,8 +9,10 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+from channels.db import DatabaseSyncToAsync
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
@@ -83,6 +85,16 @@ def send_batches(batches):
     """Send the batches collected by deferred_broadcasts()."""
     for batch in batches:
         batch.flush()
+
+
+# Consumers send the changes of their writes from this thread, so the database thread
+# that Channels shares between all connections is free for the next write meanwhile.
+_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rxdjango-broadcast")
+
+
+async def asend_batches(batches):
+    """Send the batches collected by deferred_broadcasts() from the broadcast thread."""
+    await DatabaseSyncToAsync(send_batches, thread_sensitive=False, executor=_sender)(batches)
 
 
 class ChangeBatch:

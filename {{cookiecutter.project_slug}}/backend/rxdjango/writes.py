@@ -19,6 +19,7 @@ order, and the first one that fails sets the error code:
 Any other exception gets a 500 and rolls the transaction back.
 """
 
+import asyncio
 import logging
 from collections import OrderedDict
 
@@ -134,10 +135,9 @@ class WriteHandler:
             return await self.create(message)
 
         layer = self.channel_class.state_model.layers_for_serializer(message.instance_type)[0]
-        await self.check_in_state(layer.instance_type, message.instance_id)
         # NOTE: the can_* hooks see the row as read here, before the write's transaction, so a
         # change committed in between is not checked again. Only a deletion is (a 404).
-        instance = await database_sync_to_async(fetch_row)(layer.model, message.instance_id)
+        instance = await self.check_in_state_and_fetch(layer, message.instance_id)
         channel = self.consumer.channel
         description = f"{message.operation} {message.instance_type} {message.instance_id!r}"
 
@@ -155,8 +155,7 @@ class WriteHandler:
     async def create(self, message):
         layer = find_created_layer(self.channel_class.state_model, message)
         parent_layer = layer.parent
-        await self.check_in_state(parent_layer.instance_type, message.parent_id)
-        parent = await database_sync_to_async(fetch_row)(parent_layer.model, message.parent_id)
+        parent = await self.check_in_state_and_fetch(parent_layer, message.parent_id)
 
         data = dict(message.data)
         if layer.user_key is not None and layer.user_key in writable_field_names(layer):
@@ -178,7 +177,23 @@ class WriteHandler:
         """
         batches, self.committed = self.committed, []
         if batches:
-            await database_sync_to_async(broadcast.send_batches)(batches)
+            await broadcast.asend_batches(batches)
+
+    async def check_in_state_and_fetch(self, layer, instance_id):
+        """Check that the instance is in the connection's state, then return its row (or raise a 404).
+
+        The cache lookup and the database read do not depend on each other, so they run at
+        the same time. A failed state check still wins over a missing row.
+        """
+        in_state, fetched = await asyncio.gather(
+            self.check_in_state(layer.instance_type, instance_id),
+            database_sync_to_async(fetch_row)(layer.model, instance_id),
+            return_exceptions=True,
+        )
+        for outcome in (in_state, fetched):
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return fetched
 
     async def check_in_state(self, instance_type, instance_id):
         """Raise a 400 unless the instance is in the cached state of an anchor of this connection.
