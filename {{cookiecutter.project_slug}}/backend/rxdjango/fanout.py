@@ -10,6 +10,7 @@ the topic, or a user's primary key for frames that only that user may receive.
 
 import asyncio
 import logging
+import struct
 import weakref
 
 from rxdjango import conf
@@ -56,8 +57,9 @@ async def apublish(topic, frame, user_id=None):
 class FanoutHub:
     """Sockets of this process per topic, fed by one Redis pub/sub connection.
 
-    A socket is any object with `user_key` (str, the user's pk), `deliver(topic, frame)`
-    (async, writes one frame) and, for the created topic, `anchor_created(anchor_id)`.
+    A socket is any object with `user_key` (str, the user's pk), `deliver(topic, frame, wire,
+    length)` (async, writes one frame given as text and as a ready WebSocket frame whose
+    payload has `length` bytes) and, for the created topic, `anchor_created(anchor_id)`.
     """
 
     def __init__(self):
@@ -145,15 +147,20 @@ class FanoutHub:
             for socket in list(sockets):
                 socket.anchor_created(frame.decode())
             return
-        await self.deliver(topic, sockets, target.decode(), frame.decode())
+        await self.deliver(topic, sockets, target.decode(), frame)
 
-    async def deliver(self, topic, sockets, target, frame):
-        """Write one frame to every socket of a topic, or only to the target user's sockets."""
+    async def deliver(self, topic, sockets, target, payload):
+        """Write one frame to every socket of a topic, or only to the target user's sockets.
+
+        payload is the frame's UTF-8 text. Its WebSocket frame is built once for all sockets.
+        """
+        frame = payload.decode()
+        wire = text_frame(payload)
         for socket in list(sockets):
             if target and socket.user_key != target:
                 continue
             try:
-                await socket.deliver(topic, frame)
+                await socket.deliver(topic, frame, wire, len(payload))
             except Exception:
                 logger.exception("Writing a frame to connection %s failed", getattr(socket, "connection_id", "?"))
 
@@ -180,6 +187,58 @@ def get_hub():
         hub = FanoutHub()
         _hubs[loop] = hub
     return hub
+
+
+def text_frame(payload):
+    """Return the unfragmented, unmasked WebSocket text frame of a UTF-8 payload (RFC 6455, section 5.2)."""
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", 0x81, length)
+    elif length < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, length)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, length)
+    return header + payload
+
+
+def daphne_protocol(send):
+    """Return the autobahn protocol behind daphne's send callable, or None under other servers.
+
+    Daphne passes each application a `functools.partial(handle_reply, protocol)` as its send
+    callable.
+    """
+    arguments = getattr(send, "args", None)
+    protocol = arguments[0] if arguments else None
+    if protocol is None or not hasattr(protocol, "transport") or not hasattr(protocol, "send_queue"):
+        return None
+    return protocol
+
+
+def write_frame(protocol, wire, length):
+    """Write a ready frame to the protocol's transport, and return False when it must take the usual path.
+
+    length is the size of the frame's payload. This skips what autobahn's sendMessage does
+    per call besides the write: assertions, traffic counters and a debug log line whose
+    arguments are formatted even when debug logging is off. The usual path is needed while
+    the socket is not open, compresses, has frames queued, or when the payload is over the
+    protocol's size limit or fragment size.
+    """
+    # NOTE: these are attributes of autobahn (26.11 is pinned); if a version renames them,
+    # the AttributeError makes every frame take the usual path.
+    try:
+        if (
+            protocol.state != protocol.STATE_OPEN
+            or protocol.send_state != protocol.SEND_STATE_GROUND
+            or protocol._perMessageCompress is not None
+            or 0 < protocol.autoFragmentSize < length
+            or 0 < protocol.maxMessagePayloadSize < length
+            or protocol.send_queue
+        ):
+            return False
+    except AttributeError:
+        return False
+    protocol.transport.write(wire)
+    return True
 
 
 def transport_buffer_size(send):

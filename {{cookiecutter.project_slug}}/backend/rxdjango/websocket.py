@@ -59,6 +59,7 @@ class ChannelConsumer(AsyncWebsocketConsumer):
         self.hub = fanout.get_hub()
         self.kwargs = dict(self.scope.get("url_route", {}).get("kwargs", {}))
         self.max_buffered = conf.get("RX_MAX_BUFFERED_BYTES")
+        self.protocol = fanout.daphne_protocol(self.base_send)
         self.writes = writes.WriteHandler(self)
 
         await self.accept()
@@ -437,12 +438,24 @@ class ChannelConsumer(AsyncWebsocketConsumer):
 
     # Live changes
 
-    async def deliver(self, topic, frame):
-        """Write a published frame; frames of an anchor still loading wait until its end."""
+    async def deliver(self, topic, frame, wire, length):
+        """Write a published frame; frames of an anchor still loading wait until its end.
+
+        Under daphne the ready WebSocket frame `wire` (with a payload of `length` bytes),
+        built once for every socket of the topic, goes straight to the connection's transport.
+        """
         queued = self.loading.get(topic)
         if queued is not None:
             queued.append(frame)
             return
+        if (
+            self.protocol is not None
+            and not self.closed
+            and fanout.transport_buffer_size(self.base_send) <= self.max_buffered
+            and fanout.write_frame(self.protocol, wire, length)
+        ):
+            return
+        # Also closes the socket when its buffer is full.
         await self.write(frame)
 
     async def write(self, frame):
