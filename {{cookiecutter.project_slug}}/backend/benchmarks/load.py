@@ -48,7 +48,8 @@ def run(bench):
         "Initial load",
         "Time from opening the WebSocket until `initialStateEnd`, for a board whose state has N flat "
         "instances (tasks, comments, users). Cold: the cache is empty, so the server reads the database "
-        "and fills the cache. Hot: the state comes from the MongoDB cache. "
+        "and sends each batch while it fills the cache behind it. "
+        "Hot: the state comes from the MongoDB cache. "
         "Floor: a bare Channels consumer on the same daphne reads the cached documents with one indexed "
         "query, encodes them with orjson and sends them in frames of 1,000. "
         "Baseline: GET of the nested DRF serializer (joins and prefetches, three queries) over HTTP, "

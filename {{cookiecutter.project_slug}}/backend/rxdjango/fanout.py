@@ -68,6 +68,9 @@ class FanoutHub:
         self.listener = None
         self.confirmations = {}
         self.lock = asyncio.Lock()
+        # Set while the pub/sub connection has subscriptions, so the listener waits for the
+        # first one instead of polling.
+        self.has_subscriptions = asyncio.Event()
 
     async def join(self, topic, socket):
         """Add a socket to a topic; returns once Redis has confirmed the subscription."""
@@ -78,6 +81,7 @@ class FanoutHub:
                 self.confirmations[topic] = asyncio.get_running_loop().create_future()
                 await self.ensure_listening()
                 await self.pubsub.subscribe(topic)
+                self.has_subscriptions.set()
             sockets.add(socket)
             await self.ensure_listening()
             confirmed = self.confirmations.get(topic)
@@ -109,7 +113,8 @@ class FanoutHub:
         while True:
             try:
                 if not self.pubsub.subscribed:
-                    await asyncio.sleep(0.05)
+                    self.has_subscriptions.clear()
+                    await self.has_subscriptions.wait()
                     continue
                 message = await self.pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:

@@ -335,16 +335,22 @@ class DocumentStore:
         """
         collection = await self._async_collection()
         query = {"_anchor": anchor}
+        # The server encodes and sends only the fields read here.
+        projection = {"_flat": 1, "_gridfs": 1, "_user": 1}
         if since is None:
             query["_deleted"] = False
-            cursor = collection.find(query, batch_size=batch_size)
+            cursor = collection.find(query, projection=projection, batch_size=batch_size)
         else:
             query["_tstamp"] = {"$gt": since}
-            cursor = collection.find(query, batch_size=batch_size).sort("_tstamp", 1)
+            cursor = collection.find(query, projection=projection, batch_size=batch_size).sort("_tstamp", 1)
 
         batch = []
         async for document in cursor:
-            batch.append((await self._async_decode(document), document["_user"]))
+            if "_flat" in document:
+                flat = orjson.loads(document["_flat"])
+            else:
+                flat = await self._async_decode(document)
+            batch.append((flat, document["_user"]))
             if len(batch) >= batch_size:
                 yield batch
                 batch = []
