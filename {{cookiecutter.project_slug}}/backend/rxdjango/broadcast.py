@@ -5,6 +5,7 @@ is serialized once per layer that contains its model, the anchors that show it a
 (only live ones), the cache is updated, and one frame per anchor is published.
 """
 
+import asyncio
 import logging
 import threading
 import time
@@ -12,8 +13,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-from channels.db import DatabaseSyncToAsync
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from rxdjango import fanout, protocol
@@ -94,7 +94,25 @@ _sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rxdjango-broadca
 
 async def asend_batches(batches):
     """Send the batches collected by deferred_broadcasts() from the broadcast thread."""
-    await DatabaseSyncToAsync(send_batches, thread_sensitive=False, executor=_sender)(batches)
+    await asyncio.get_running_loop().run_in_executor(_sender, send_from_broadcast_thread, batches)
+
+
+def send_from_broadcast_thread(batches):
+    """Send batches, keeping the thread's database connections open for the next call.
+
+    Opening a connection has a cost of its own: Django's SQLite backend, for one, registers
+    its SQL functions on every new connection. A connection that can no longer be used is
+    closed, so that the next query opens a new one.
+    """
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None and not connection.is_usable():
+            connection.close()
+    try:
+        send_batches(batches)
+    finally:
+        for connection in connections.all(initialized_only=True):
+            if connection.errors_occurred and not connection.is_usable():
+                connection.close()
 
 
 class ChangeBatch:

@@ -19,7 +19,7 @@ order, and the first one that fails sets the error code:
 Any other exception gets a 500 and rolls the transaction back.
 """
 
-import asyncio
+import inspect
 import logging
 from collections import OrderedDict
 
@@ -28,7 +28,6 @@ from django.core.exceptions import ValidationError
 from django.db import router, transaction
 
 from rxdjango import broadcast, protocol
-from rxdjango.channels import call_hook
 from rxdjango.operations import CREATE, SAVE
 from rxdjango.serialization import to_json_safe
 
@@ -135,39 +134,91 @@ class WriteHandler:
             return await self.create(message)
 
         layer = self.channel_class.state_model.layers_for_serializer(message.instance_type)[0]
-        # NOTE: the can_* hooks see the row as read here, before the write's transaction, so a
-        # change committed in between is not checked again. Only a deletion is (a 404).
-        instance = await self.check_in_state_and_fetch(layer, message.instance_id)
+        await self.check_in_state(layer.instance_type, message.instance_id)
         channel = self.consumer.channel
         description = f"{message.operation} {message.instance_type} {message.instance_id!r}"
 
         if message.operation == SAVE:
             data = dict(message.data)
-            check_user_key_value(layer, data, self.consumer.user_key)
-            await check_permission(channel.can_save, (instance, dict(data)), description)
-            context = self.serializer_context()
-            self.committed = await database_sync_to_async(save_row)(layer, message.instance_id, data, context)
+            user_key = self.consumer.user_key
+
+            def save_arguments(instance):
+                check_user_key_value(layer, data, user_key)
+                return instance, dict(data)
+
+            write_arguments = (layer, message.instance_id, data, self.serializer_context())
+            self.committed = await self.checked_write(
+                layer.model,
+                message.instance_id,
+                channel.can_save,
+                save_arguments,
+                description,
+                save_row,
+                write_arguments,
+            )
         else:
-            await check_permission(channel.can_delete, (instance,), description)
-            self.committed = await database_sync_to_async(delete_row)(layer.model, message.instance_id)
+            self.committed = await self.checked_write(
+                layer.model,
+                message.instance_id,
+                channel.can_delete,
+                lambda instance: (instance,),
+                description,
+                delete_row,
+                (layer.model, message.instance_id),
+            )
         return None
 
     async def create(self, message):
         layer = find_created_layer(self.channel_class.state_model, message)
         parent_layer = layer.parent
-        parent = await self.check_in_state_and_fetch(parent_layer, message.parent_id)
+        await self.check_in_state(parent_layer.instance_type, message.parent_id)
 
         data = dict(message.data)
         if layer.user_key is not None and layer.user_key in writable_field_names(layer):
             # A new private row belongs to its writer unless the data names the owner.
             data.setdefault(layer.user_key, self.consumer.user.pk)
-        check_user_key_value(layer, data, self.consumer.user_key)
-        description = f"create {message.instance_type} in {message.relation_name} of {message.parent_type}"
-        await check_permission(self.consumer.channel.can_create, (layer.model, parent, dict(data)), description)
+        user_key = self.consumer.user_key
 
-        context = self.serializer_context()
-        pk, self.committed = await database_sync_to_async(create_row)(layer, message.parent_id, data, context)
+        def create_arguments(parent):
+            check_user_key_value(layer, data, user_key)
+            return layer.model, parent, dict(data)
+
+        description = f"create {message.instance_type} in {message.relation_name} of {message.parent_type}"
+        write_arguments = (layer, message.parent_id, data, self.serializer_context())
+        pk, self.committed = await self.checked_write(
+            parent_layer.model,
+            message.parent_id,
+            self.consumer.channel.can_create,
+            create_arguments,
+            description,
+            create_row,
+            write_arguments,
+        )
         return to_json_safe(pk)
+
+    async def checked_write(self, model, pk, hook, arguments, description, write, write_arguments):
+        """Read the row, ask the can_* hook, then run the write and return its result.
+
+        arguments(row) returns the hook's arguments and may raise its own rejection. Raises a
+        404 when the row does not exist and a 403 when the hook returns a false value.
+        A synchronous hook runs in the same database thread call as the read and the write:
+        Channels opens a new database connection for each such call.
+        """
+        # NOTE: the can_* hooks see the row as read here, before the write's transaction, so a
+        # change committed in between is not checked again. Only a deletion is (a 404).
+        if inspect.iscoroutinefunction(hook):
+            instance = await database_sync_to_async(fetch_row)(model, pk)
+            if not await hook(*arguments(instance)):
+                raise permission_denied(hook, description)
+            return await database_sync_to_async(write)(*write_arguments)
+
+        def read_check_write():
+            instance = fetch_row(model, pk)
+            if not hook(*arguments(instance)):
+                raise permission_denied(hook, description)
+            return write(*write_arguments)
+
+        return await database_sync_to_async(read_check_write)()
 
     async def broadcast_committed(self):
         """Send the changes of the last applied write, which wait until its writeResponse is sent.
@@ -178,22 +229,6 @@ class WriteHandler:
         batches, self.committed = self.committed, []
         if batches:
             await broadcast.asend_batches(batches)
-
-    async def check_in_state_and_fetch(self, layer, instance_id):
-        """Check that the instance is in the connection's state, then return its row (or raise a 404).
-
-        The cache lookup and the database read do not depend on each other, so they run at
-        the same time. A failed state check still wins over a missing row.
-        """
-        in_state, fetched = await asyncio.gather(
-            self.check_in_state(layer.instance_type, instance_id),
-            database_sync_to_async(fetch_row)(layer.model, instance_id),
-            return_exceptions=True,
-        )
-        for outcome in (in_state, fetched):
-            if isinstance(outcome, BaseException):
-                raise outcome
-        return fetched
 
     async def check_in_state(self, instance_type, instance_id):
         """Raise a 400 unless the instance is in the cached state of an anchor of this connection.
@@ -272,10 +307,8 @@ def check_user_key_value(layer, data, user_key):
         )
 
 
-async def check_permission(hook, arguments, description):
-    """Raise a 403 unless the can_* hook returns a true value for the arguments."""
-    if not await call_hook(hook, *arguments):
-        raise WriteRejected(protocol.FORBIDDEN, f"permission denied: {hook.__name__} rejected {description}")
+def permission_denied(hook, description):
+    return WriteRejected(protocol.FORBIDDEN, f"permission denied: {hook.__name__} rejected {description}")
 
 
 # ORM work, run in a thread with database_sync_to_async
