@@ -155,7 +155,8 @@ def render_report(environment, sections, total_seconds):
     lines = [
         "# Benchmarks",
         "",
-        "Written by `python -m benchmarks` in backend/, whose benchmarks/README.md explains each scenario. "
+        "Written by `python -m benchmarks` in backend/, whose benchmarks/README.md explains each scenario "
+        "and what bounds the results. "
         "Numbers depend on the machine and on what else runs on it.",
         "",
     ]
