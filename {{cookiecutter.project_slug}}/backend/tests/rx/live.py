@@ -107,6 +107,19 @@ async def settle(seconds=0.05):
     await asyncio.sleep(seconds)
 
 
+def hold_cache_fill(monkeypatch, channel_class):
+    """Make the channel's cache fills wait before each batch; returns the event that releases them."""
+    released = asyncio.Event()
+    original = channel_class.cache.write_heating_batch
+
+    async def held_write(*args, **kwargs):
+        await released.wait()
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(channel_class.cache, "write_heating_batch", held_write)
+    return released
+
+
 async def cache_filled(channel_class, anchor_id, timeout=RECEIVE_TIMEOUT):
     """Wait until the anchor's cache is no longer HEATING.
 

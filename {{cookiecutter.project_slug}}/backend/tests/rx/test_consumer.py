@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 
 from rxdjango import fanout
-from tests.rx.live import LiveClient, cache_filled, clean_cache, run_sync, token_for
+from tests.rx.live import LiveClient, cache_filled, clean_cache, hold_cache_fill, run_sync, token_for
 from tests.rxapp.channels import ProjectChannel
 from tests.rxapp.models import Note, Project, Task
 from tests.rxapp.serializers import ProjectSerializer
@@ -319,14 +319,7 @@ async def test_cold_anchor_loaded_once_for_twenty_clients(people, project, monke
 
 
 async def test_loader_gets_state_before_cache_is_filled(people, project, monkeypatch):
-    filling = asyncio.Event()
-    original = ProjectChannel.cache.write_heating_batch
-
-    async def held_write(*args, **kwargs):
-        await filling.wait()
-        return await original(*args, **kwargs)
-
-    monkeypatch.setattr(ProjectChannel.cache, "write_heating_batch", held_write)
+    filling = hold_cache_fill(monkeypatch, ProjectChannel)
     client = await open_client(people[0], project.pk)
 
     assert await client.initial_state()

@@ -17,7 +17,7 @@ from rest_framework import serializers
 
 from rxdjango.state_model import StateModel
 from rxdjango.writes import create_row
-from tests.rx.live import LiveClient, clean_cache, run_sync, token_for
+from tests.rx.live import LiveClient, clean_cache, hold_cache_fill, run_sync, token_for
 from tests.rxapp.channels import WritableProjectChannel
 from tests.rxapp.models import Note, Project, Tag, Task
 
@@ -246,14 +246,7 @@ async def test_writable_type_queries_counted(people, project_rows):
 
 async def test_write_waits_for_cache_fill(people, project_rows, monkeypatch):
     project, task, _ = project_rows
-    filling = asyncio.Event()
-    original = WritableProjectChannel.cache.write_heating_batch
-
-    async def held_write(*args, **kwargs):
-        await filling.wait()
-        return await original(*args, **kwargs)
-
-    monkeypatch.setattr(WritableProjectChannel.cache, "write_heating_batch", held_write)
+    filling = hold_cache_fill(monkeypatch, WritableProjectChannel)
     client = await open_project(people[0], project.pk)
     await client.send(
         {
