@@ -102,17 +102,12 @@ def send_from_broadcast_thread(batches):
 
     Opening a connection has a cost of its own: Django's SQLite backend, for one, registers
     its SQL functions on every new connection. A connection that can no longer be used is
-    closed, so that the next query opens a new one.
+    closed first, so that the batches' queries open a new one.
     """
     for connection in connections.all(initialized_only=True):
         if connection.connection is not None and not connection.is_usable():
             connection.close()
-    try:
-        send_batches(batches)
-    finally:
-        for connection in connections.all(initialized_only=True):
-            if connection.errors_occurred and not connection.is_usable():
-                connection.close()
+    send_batches(batches)
 
 
 class ChangeBatch:

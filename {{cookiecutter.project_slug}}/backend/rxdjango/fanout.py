@@ -214,7 +214,7 @@ def daphne_protocol(send):
     """
     arguments = getattr(send, "args", None)
     protocol = arguments[0] if arguments else None
-    if protocol is None or not hasattr(protocol, "transport") or not hasattr(protocol, "send_queue"):
+    if protocol is None or not hasattr(protocol, "transport"):
         return None
     return protocol
 
@@ -247,18 +247,17 @@ def write_frame(protocol, wire, length):
 
 
 def transport_buffer_size(send):
-    """Bytes waiting in the server's outgoing buffer of a connection, or 0 when unknown.
+    """Return the bytes waiting in the server's outgoing buffer of a connection, or 0 when unknown.
 
-    Daphne passes each application a `functools.partial(handle_reply, protocol)` as its send
-    callable; the protocol's Twisted transport keeps unsent bytes in `dataBuffer` (from
+    The Twisted transport of daphne's protocol keeps unsent bytes in `dataBuffer` (from
     `offset`) and `_tempDataBuffer`.
     """
     # NOTE: this reads Twisted internals and only works under daphne; other servers report 0,
     # so their sockets are never closed for a full buffer.
-    protocol = getattr(send, "args", (None,))[0] if getattr(send, "args", None) else None
-    transport = getattr(protocol, "transport", None)
-    if transport is None:
+    protocol = daphne_protocol(send)
+    if protocol is None:
         return 0
+    transport = protocol.transport
     try:
         return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
     except AttributeError:

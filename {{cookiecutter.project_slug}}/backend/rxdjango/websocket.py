@@ -441,25 +441,20 @@ class ChannelConsumer(AsyncWebsocketConsumer):
     async def deliver(self, topic, frame, wire, length):
         """Write a published frame; frames of an anchor still loading wait until its end.
 
-        Under daphne the ready WebSocket frame `wire` (with a payload of `length` bytes),
-        built once for every socket of the topic, goes straight to the connection's transport.
+        `wire` is the ready WebSocket frame, with a payload of `length` bytes, built once for
+        every socket of the topic.
         """
         queued = self.loading.get(topic)
         if queued is not None:
             queued.append(frame)
             return
-        if (
-            self.protocol is not None
-            and not self.closed
-            and fanout.transport_buffer_size(self.base_send) <= self.max_buffered
-            and fanout.write_frame(self.protocol, wire, length)
-        ):
-            return
-        # Also closes the socket when its buffer is full.
-        await self.write(frame)
+        await self.write(frame, wire, length)
 
-    async def write(self, frame):
-        """Write one text frame, closing the socket when its outgoing buffer is full."""
+    async def write(self, frame, wire=None, length=0):
+        """Write one text frame, closing the socket when its outgoing buffer is full.
+
+        Under daphne a ready WebSocket frame `wire` goes straight to the connection's transport.
+        """
         if self.closed:
             return
         buffered = fanout.transport_buffer_size(self.base_send)
@@ -472,6 +467,8 @@ class ChannelConsumer(AsyncWebsocketConsumer):
             )
             self.closed = True
             await self.close(code=protocol.CLOSE_SLOW_CONSUMER)
+            return
+        if wire is not None and self.protocol is not None and fanout.write_frame(self.protocol, wire, length):
             return
         await self.base_send({"type": "websocket.send", "text": frame})
 

@@ -74,7 +74,7 @@ def test_write_frame_writes_to_open_socket():
     ],
     ids=["closing", "inside-message", "compressed", "fragmented", "too-large", "queued"],
 )
-def test_write_frame_leaves_other_cases(changes):
+def test_write_frame_takes_usual_path(changes):
     protocol = stand_in_protocol(**changes)
 
     assert fanout.write_frame(protocol, fanout.text_frame(b"x" * 20), 20) is False
